@@ -1,0 +1,5 @@
+"""Seeded synthetic delivery data for demos, examples and benchmarks."""
+
+from servicedelivery.synthetic._portfolio import PROVIDERS, REGIONS, STEPS, synthetic_portfolio
+
+__all__ = ["PROVIDERS", "REGIONS", "STEPS", "synthetic_portfolio"]

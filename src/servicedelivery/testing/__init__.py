@@ -1,0 +1,37 @@
+"""Tools for testing code built on servicedelivery: Hypothesis strategies and contract suites.
+
+Install with the ``testing`` extra (``pip install servicedelivery[testing]``), which brings Hypothesis
+and pytest.
+"""
+
+from servicedelivery.testing._strategies import (
+    TIMEZONES,
+    aware_datetimes,
+    cases,
+    identifiers,
+    invoices,
+    milestones,
+    money,
+    orders,
+    periods,
+    portfolios,
+    services,
+    sites,
+    timezones,
+)
+
+__all__ = [
+    "TIMEZONES",
+    "aware_datetimes",
+    "cases",
+    "identifiers",
+    "invoices",
+    "milestones",
+    "money",
+    "orders",
+    "periods",
+    "portfolios",
+    "services",
+    "sites",
+    "timezones",
+]

@@ -1,0 +1,42 @@
+"""The reference pages name everything they claim to describe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+
+from servicedelivery import model
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL_PAGE = (ROOT / "docs/reference/model.md").read_text(encoding="utf-8")
+ENTITIES = [
+    model.Site,
+    model.Service,
+    model.Order,
+    model.Milestone,
+    model.Case,
+    model.Invoice,
+    model.Money,
+    model.Period,
+    model.Portfolio,
+]
+
+
+@pytest.mark.parametrize("entity", ENTITIES, ids=lambda e: e.__name__)
+def test_every_field_is_documented(entity: type) -> None:
+    assert f"`{entity.__name__}`" in MODEL_PAGE
+    for field in attrs.fields(entity):
+        assert f"`{field.name}`" in MODEL_PAGE or field.name in MODEL_PAGE, field.name
+
+
+def test_every_default_reason_is_documented_with_its_owner() -> None:
+    for reason in model.DEFAULT_TAXONOMY:
+        assert f"| `{reason.code}` | {reason.label} | {reason.owner.value} |" in MODEL_PAGE
+
+
+def test_every_enum_value_is_documented() -> None:
+    for enum in (model.Owner, model.MilestoneState, model.CaseKind, model.Priority):
+        for member in enum:
+            assert f"`{member.value}`" in MODEL_PAGE, member
