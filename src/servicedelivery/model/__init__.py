@@ -24,9 +24,21 @@ from servicedelivery.model._taxonomy import (
     StandardReason,
     Taxonomy,
 )
+from servicedelivery.model._time import (
+    NS_PER_DAY,
+    NS_PER_HOUR,
+    NS_PER_MINUTE,
+    NS_PER_SECOND,
+    from_epoch_ns,
+    to_epoch_ns,
+)
 
 __all__ = [
     "DEFAULT_TAXONOMY",
+    "NS_PER_DAY",
+    "NS_PER_HOUR",
+    "NS_PER_MINUTE",
+    "NS_PER_SECOND",
     "OWNERS",
     "STATES",
     "BlockedReason",
@@ -49,7 +61,9 @@ __all__ = [
     "StatusRule",
     "StatusTarget",
     "Taxonomy",
+    "from_epoch_ns",
     "make_converter",
     "structure",
+    "to_epoch_ns",
     "unstructure",
 ]
