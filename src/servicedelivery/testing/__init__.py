@@ -4,6 +4,7 @@ Install with the ``testing`` extra (``pip install servicedelivery[testing]``), w
 and pytest.
 """
 
+from servicedelivery.testing._events import blocks, event_ids, events, notes, plans
 from servicedelivery.testing._strategies import (
     TIMEZONES,
     aware_datetimes,
@@ -23,13 +24,18 @@ from servicedelivery.testing._strategies import (
 __all__ = [
     "TIMEZONES",
     "aware_datetimes",
+    "blocks",
     "cases",
+    "event_ids",
+    "events",
     "identifiers",
     "invoices",
     "milestones",
     "money",
+    "notes",
     "orders",
     "periods",
+    "plans",
     "portfolios",
     "services",
     "sites",
