@@ -15,6 +15,7 @@ from servicedelivery.errors import (
     FieldError,
     IntegrityError,
     InvalidTransition,
+    MissingDependencyError,
     ServiceDeliveryError,
     SourceError,
     UnknownEventTypeError,
@@ -34,6 +35,7 @@ from servicedelivery.errors import (
         (InvalidTransition, ValueError),
         (EventIdConflictError, ValueError),
         (SourceError, ValueError),
+        (MissingDependencyError, ImportError),
     ],
 )
 def test_leaves_inherit_the_root_and_the_fitting_builtin(leaf: type, builtin: type) -> None:
@@ -119,6 +121,7 @@ def test_an_empty_validation_error_is_refused() -> None:
         ConcurrencyError(stream_id="s", expected=2, actual=3),
         IntegrityError("chain broken", position=7),
         SourceError("not an event log", source="x.csv"),
+        MissingDependencyError(package="holidays", extra="holidays", feature="public holidays"),
     ],
 )
 def test_errors_survive_pickling(error: ServiceDeliveryError) -> None:
@@ -146,3 +149,12 @@ def test_unmapped_status_error_lists_every_status_with_counts() -> None:
     assert "3 rows" in text
     assert "'Odd'" in text
     assert "1 row)" in text
+
+
+def test_missing_dependency_says_how_to_install_it() -> None:
+    error = MissingDependencyError(package="holidays", extra="holidays", feature="public holidays")
+    assert str(error) == (
+        "the optional package 'holidays' is needed for public holidays but is not installed; "
+        "install it with: pip install 'servicedelivery[holidays]'"
+    )
+    assert (error.package, error.extra, error.name) == ("holidays", "holidays", "holidays")

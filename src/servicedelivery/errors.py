@@ -17,7 +17,8 @@ The tree::
     │   ├── ConcurrencyError                  the stream is not at the expected version
     │   ├── EventIdConflictError (ValueError) an event id reused with a different payload
     │   └── IntegrityError                    stored records fail verification (tampering, corruption)
-    └── SourceError (ValueError)              a file or table that is not a usable event source
+    ├── SourceError (ValueError)              a file or table that is not a usable event source
+    └── MissingDependencyError (ImportError)  an optional package a feature needs is not installed
 
 Every message names the field (with its path for nested data such as ``orders[2].target_at``), the
 bad value, and what was expected. The same facts are attributes, so a host can render them itself.
@@ -40,6 +41,7 @@ __all__ = [
     "FieldError",
     "IntegrityError",
     "InvalidTransition",
+    "MissingDependencyError",
     "ServiceDeliveryError",
     "SourceError",
     "UnknownEventTypeError",
@@ -326,3 +328,30 @@ def _rebuild_source(full_message: str, source: str) -> SourceError:
     error.source = source
     Exception.__init__(error, full_message)
     return error
+
+
+class MissingDependencyError(ServiceDeliveryError, ImportError):
+    """An optional package that a feature needs is not installed; the message says how to get it.
+
+    Attributes:
+        package: The package that is missing, such as ``"holidays"``.
+        extra: The ``servicedelivery`` extra that installs it.
+        feature: What needed it, such as ``"public holidays"``.
+    """
+
+    def __init__(self, *, package: str, extra: str, feature: str) -> None:
+        self.package = package
+        self.extra = extra
+        self.feature = feature
+        super().__init__(
+            f"the optional package {package!r} is needed for {feature} but is not installed; "
+            f"install it with: pip install 'servicedelivery[{extra}]'",
+            name=package,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_missing, (self.package, self.extra, self.feature))
+
+
+def _rebuild_missing(package: str, extra: str, feature: str) -> MissingDependencyError:
+    return MissingDependencyError(package=package, extra=extra, feature=feature)
