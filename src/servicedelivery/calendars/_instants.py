@@ -96,12 +96,12 @@ def invalid_positions(
     path: str, values: npt.NDArray[Any], bad: npt.NDArray[np.bool_], expected: str
 ) -> ValidationError:
     """An error naming the first few positions where ``bad`` holds, and how many there are."""
-    positions = np.argwhere(np.atleast_1d(bad))
-    flat = np.atleast_1d(values)
+    positions = np.argwhere(bad)
     errors = [
         FieldError(
-            f"{path}[{', '.join(str(int(i)) for i in position)}]",
-            flat[tuple(position)].item(),
+            # A single value (0-d) is named alone; an array's values by their position.
+            f"{path}[{', '.join(str(int(i)) for i in position)}]" if len(position) else path,
+            values[tuple(position)].item(),
             expected,
         )
         for position in positions[:_SHOWN]
