@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from servicedelivery.calendars._lookup import SortedLookup
 from servicedelivery.calendars._zone import zone_segments
 from servicedelivery.model import NS_PER_DAY
 
@@ -47,6 +48,7 @@ class Timeline:
         start: ``int64`` ns, each interval's first instant; sorted.
         end: ``int64`` ns, each interval's end (excluded); ``end[i] < start[i + 1]``.
         before: ``int64`` ns of working time from the first interval up to each start.
+        after: ``int64`` ns of working time from the first interval up to each end.
     """
 
     first_year: int
@@ -54,18 +56,28 @@ class Timeline:
     start: npt.NDArray[np.int64]
     end: npt.NDArray[np.int64]
     before: npt.NDArray[np.int64]
+    after: npt.NDArray[np.int64] = attrs.field(init=False)
+    _starts: SortedLookup = attrs.field(init=False)
+    _ends: SortedLookup = attrs.field(init=False)
+    _afters: SortedLookup = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        after = self.before + (self.end - self.start)
+        object.__setattr__(self, "after", after)
+        object.__setattr__(self, "_starts", SortedLookup.of(self.start))
+        object.__setattr__(self, "_ends", SortedLookup.of(self.end))
+        object.__setattr__(self, "_afters", SortedLookup.of(after))
 
     @property
     def total(self) -> int:
         """All the working time laid out."""
-        return int(self.before[-1] + (self.end[-1] - self.start[-1]))
+        return int(self.after[-1])
 
     def worked(self, at: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """``W(at)``: the working time from the timeline's beginning up to each instant."""
         # The last interval starting at or before `at` holds all the work done by then except
         # the part of it after `at`, which the clip removes (and a gap after it adds nothing).
-        i = np.searchsorted(self.start, at, side="right") - 1
-        i = np.maximum(i, 0)
+        i = np.maximum(self._starts.count_at_or_before(at) - 1, 0)
         done: npt.NDArray[np.int64] = self.before[i] + np.clip(
             at - self.start[i], 0, self.end[i] - self.start[i]
         )
@@ -79,16 +91,15 @@ class Timeline:
         ``W`` rises only inside intervals, one ns per ns, so the first interval whose end has
         ``W >= target`` holds the answer, ``target - before`` into it.
         """
-        after = self.before + (self.end - self.start)
-        i = np.searchsorted(after, target, side="left")
-        found = i < len(after)
-        i = np.minimum(i, len(after) - 1)
+        i = self._afters.count_before(target)
+        found = i < len(self.after)
+        i = np.minimum(i, len(self.after) - 1)
         at: npt.NDArray[np.int64] = self.start[i] + (target - self.before[i])
         return at, found
 
     def is_working(self, at: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
         """Whether each instant is inside a working interval (starts included, ends excluded)."""
-        i = np.searchsorted(self.start, at, side="right") - 1
+        i = self._starts.count_at_or_before(at) - 1
         working: npt.NDArray[np.bool_] = (i >= 0) & (at < self.end[np.maximum(i, 0)])
         return working
 
@@ -99,7 +110,7 @@ class Timeline:
 
         That is ``at`` itself during working time, else the start of the next interval.
         """
-        i = np.searchsorted(self.end, at, side="right")
+        i = self._ends.count_at_or_before(at)
         found = i < len(self.end)
         opening: npt.NDArray[np.int64] = np.maximum(
             self.start[np.minimum(i, len(self.end) - 1)], at
@@ -114,7 +125,7 @@ class Timeline:
         That is ``at`` itself when the instant just before it is working time, else the end of the
         last interval before it. Index 0 is the empty interval before everything: not an answer.
         """
-        j = np.searchsorted(self.start, at, side="left") - 1
+        j = self._starts.count_before(at) - 1
         found = j >= 1
         closing: npt.NDArray[np.int64] = np.minimum(self.end[np.maximum(j, 0)], at)
         return closing, found
