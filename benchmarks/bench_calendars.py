@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import time
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -115,24 +116,22 @@ def run(*, quick: bool) -> list[Result]:
     due_fast = best_of(lambda: calendar.add_working(start, work))
 
     # The Python way, timed on a sample and scaled per interval; it must give the same answers.
-    worked = calendar.working_ns(start[:sample], end[:sample])
-    began = time.perf_counter()
-    slow_answers = [
-        python_working_ns(calendar, int(a), int(b))
-        for a, b in zip(start[:sample], end[:sample], strict=True)
-    ]
-    slow = (time.perf_counter() - began) / sample * count
-    if slow_answers != worked.tolist():
-        raise AssertionError("the per-interval Python working time disagrees with working_ns")
-    due = calendar.add_working(start[:sample], work[:sample])
-    began = time.perf_counter()
-    slow_due_answers = [
-        python_due(calendar, int(a), int(w))
-        for a, w in zip(start[:sample], work[:sample], strict=True)
-    ]
-    slow_due = (time.perf_counter() - began) / sample * count
-    if slow_due_answers != due.tolist():
-        raise AssertionError("the per-interval Python due instant disagrees with add_working")
+    def per_interval(
+        python: Callable[[BusinessCalendar, int, int], int],
+        vectorized: Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], npt.NDArray[np.int64]],
+        first: npt.NDArray[np.int64],
+        second: npt.NDArray[np.int64],
+    ) -> float:
+        pairs = list(zip(first[:sample].tolist(), second[:sample].tolist(), strict=True))
+        began = time.perf_counter()
+        answers = [python(calendar, a, b) for a, b in pairs]
+        seconds = (time.perf_counter() - began) / sample * count
+        if answers != vectorized(first[:sample], second[:sample]).tolist():
+            raise AssertionError(f"{python.__name__} disagrees with the library")
+        return seconds
+
+    slow = per_interval(python_working_ns, calendar.working_ns, start, end)
+    slow_due = per_interval(python_due, calendar.add_working, start, work)
 
     # The library's own timeline, walked one interval at a time: what vectorizing alone gains.
     timeline = calendar._timeline(int(start.min()), int(end.max()))

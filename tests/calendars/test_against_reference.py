@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import itertools
 import zoneinfo
+from collections.abc import Callable
 
 import attrs
 import numpy as np
@@ -130,15 +131,17 @@ def test_is_working_and_openings_match_the_walk(
     calendar, walk = scenario
     at = data.draw(st.lists(instants(walk), min_size=1, max_size=12))
     assert calendar.is_working(at).tolist() == [walk.flag(t // NS_PER_MINUTE) for t in at]
-    # Only where the answer lies inside the walked window.
-    openings = {t: walk.next_opening(t) for t in at}
-    known = [t for t, opening in openings.items() if opening is not None]
-    assert calendar.next_opening(np.array(known, dtype=np.int64)).tolist() == [
-        openings[t] for t in known
-    ]
+    assert_agree_where_known(calendar.next_opening, walk.next_opening, at)
     inside = [t for t in at if t > walk.first * NS_PER_MINUTE]
-    closings = {t: walk.previous_closing(t) for t in inside}
-    known = [t for t, closing in closings.items() if closing is not None]
-    assert calendar.previous_closing(np.array(known, dtype=np.int64)).tolist() == [
-        closings[t] for t in known
-    ]
+    assert_agree_where_known(calendar.previous_closing, walk.previous_closing, inside)
+
+
+def assert_agree_where_known(
+    operation: Callable[[np.ndarray], np.ndarray],
+    reference: Callable[[int], int | None],
+    at: list[int],
+) -> None:
+    """The operation gives the walk's answers wherever they lie inside the walked window."""
+    answers = {t: reference(t) for t in at}
+    known = [t for t, answer in answers.items() if answer is not None]
+    assert operation(np.array(known, dtype=np.int64)).tolist() == [answers[t] for t in known]

@@ -35,11 +35,12 @@ from servicedelivery.errors import MISSING, DefinitionError, FieldError, Validat
 from servicedelivery.model import NS_PER_DAY, from_epoch_ns, to_epoch_ns
 from servicedelivery.model._validation import iana_timezone, identifier, to_date, to_tuple
 
-__all__ = ["BusinessCalendar"]
+__all__ = ["BusinessCalendar", "read_json", "unknown_keys"]
 
 _FIRST_YEAR = year_of(EARLIEST_NS)
 _LAST_YEAR = year_of(LATEST_NS - 1)
 _KEYS = ("name", "timezone", "hours", "holidays", "exceptions")
+_WEEKDAY_NAMES = tuple(day.value for day in WEEKDAYS)
 
 Hours = Mapping[Weekday, tuple[WorkingHours, ...]]
 
@@ -317,8 +318,7 @@ class BusinessCalendar:
         Raises:
             ValidationError: Not integers, or instants outside 1900-01-01 to 2150-01-01.
         """
-        t = as_instants(at, path="at")
-        shape, t = t.shape, t.ravel()
+        t, shape = _flat_instants(at)
         if not t.size:
             return np.zeros(shape, dtype=bool)
         return self._timeline(t.min(), t.max()).is_working(t).reshape(shape)
@@ -331,8 +331,7 @@ class BusinessCalendar:
         Raises:
             ValidationError: Bad input as for :meth:`is_working`, or no opening before 2150.
         """
-        t = as_instants(at, path="at")
-        shape, t = t.shape, t.ravel()
+        t, shape = _flat_instants(at)
         if not t.size:
             return np.zeros(shape, dtype=np.int64)
         opening, found = self._search_forward(lambda timeline: timeline.next_opening(t), t)
@@ -348,8 +347,7 @@ class BusinessCalendar:
         Raises:
             ValidationError: Bad input as for :meth:`is_working`, or no closing since 1900.
         """
-        t = as_instants(at, path="at")
-        shape, t = t.shape, t.ravel()
+        t, shape = _flat_instants(at)
         if not t.size:
             return np.zeros(shape, dtype=np.int64)
         timeline = self._timeline(t.min(), t.max())
@@ -476,11 +474,7 @@ class BusinessCalendar:
         """
         if not isinstance(data, Mapping):
             raise DefinitionError.single("", data, "a mapping with 'name', 'timezone' and 'hours'")
-        errors = [
-            FieldError(str(key), data[key], f"no such key; expected one of {', '.join(_KEYS)}")
-            for key in data
-            if key not in _KEYS
-        ]
+        errors = unknown_keys(data, _KEYS)
         fields: dict[str, Any] = {}
         for key, check in (("name", identifier), ("timezone", iana_timezone)):
             value = data.get(key, MISSING)
@@ -500,11 +494,7 @@ class BusinessCalendar:
     @classmethod
     def from_json(cls, text: str) -> BusinessCalendar:
         """Load a calendar from a JSON document; see :meth:`from_data`."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DefinitionError.single("", text[:40], f"a JSON document ({error})") from None
-        return cls.from_data(data)
+        return cls.from_data(read_json(text))
 
     def to_data(self) -> dict[str, Any]:
         """The calendar as plain data that :meth:`from_data` reads back unchanged."""
@@ -529,6 +519,30 @@ def _restore(
     return BusinessCalendar(
         name=name, timezone=timezone, hours=hours, holidays=holidays, exceptions=exceptions
     )
+
+
+def unknown_keys(data: Mapping[Any, Any], known: tuple[str, ...]) -> list[FieldError]:
+    """An error for every key of a definition's data that is not one of ``known``."""
+    expected = f"no such key; expected one of {', '.join(known)}"
+    return [FieldError(str(key), data[key], expected) for key in data if key not in known]
+
+
+def read_json(text: str) -> object:
+    """A definition's JSON document as plain data.
+
+    Raises:
+        DefinitionError: The text is not JSON.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DefinitionError.single("", text[:40], f"a JSON document ({error})") from None
+
+
+def _flat_instants(at: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], tuple[int, ...]]:
+    """The instants ``at`` checked and flattened, with the shape to give the answer."""
+    t = as_instants(at, path="at")
+    return t.ravel(), t.shape
 
 
 def _day(date: dt.date) -> int:
@@ -575,38 +589,56 @@ def _read(
         return None
 
 
-def _read_hours(value: object) -> tuple[WorkingHours, ...]:
-    if not isinstance(value, list):
-        raise ValidationError.single("", value, "a list of working hours such as '09:00-17:00'")
-    shifts: list[WorkingHours] = []
+def _each(items: Iterable[tuple[str, Any]], read: Callable[[Any], Any]) -> list[Any]:
+    """``read`` of every (path, item), or one error listing every item's problems at its path."""
+    results: list[Any] = []
     errors: list[FieldError] = []
-    for index, item in enumerate(value):
+    for path, item in items:
         try:
-            shifts.append(WorkingHours.parse(item))
+            results.append(read(item))
         except ValidationError as error:
-            errors.extend(error.with_prefix(f"[{index}]").errors)
+            errors.extend(error.with_prefix(path).errors)
     if errors:
         raise ValidationError(errors)
-    return tuple(shifts)
+    return results
+
+
+def _read_list(value: object, read: Callable[[Any], Any], expected: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValidationError.single("", value, expected)
+    return _each(((f"[{index}]", item) for index, item in enumerate(value)), read)
+
+
+def _read_mapping(value: object, read: Callable[[Any], Any], expected: str) -> dict[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise ValidationError.single("", value, expected)
+    return dict(_each(((f"[{key!r}]", (key, item)) for key, item in value.items()), read))
+
+
+def _read_hours(value: object) -> tuple[WorkingHours, ...]:
+    expected = "a list of working hours such as '09:00-17:00'"
+    return tuple(_read_list(value, WorkingHours.parse, expected))
+
+
+def _read_day(item: tuple[object, object]) -> tuple[Weekday, tuple[WorkingHours, ...]]:
+    name, shifts = item
+    if name not in _WEEKDAY_NAMES:
+        raise ValidationError.single("", name, f"a weekday name ({', '.join(_WEEKDAY_NAMES)})")
+    return Weekday(name), _read_hours(shifts)
 
 
 def _read_week(value: object) -> dict[Weekday, tuple[WorkingHours, ...]]:
-    if not isinstance(value, Mapping):
-        raise ValidationError.single("", value, "a mapping of weekday names to working hours")
-    week: dict[Weekday, tuple[WorkingHours, ...]] = {}
-    errors: list[FieldError] = []
-    names = ", ".join(day.value for day in WEEKDAYS)
-    for key, shifts in value.items():
-        if key not in {day.value for day in WEEKDAYS}:
-            errors.append(FieldError(f"[{key!r}]", key, f"a weekday name ({names})"))
-            continue
-        try:
-            week[Weekday(key)] = _read_hours(shifts)
-        except ValidationError as error:
-            errors.extend(error.with_prefix(f"[{key!r}]").errors)
-    if errors:
-        raise ValidationError(errors)
-    return week
+    return _read_mapping(value, _read_day, "a mapping of weekday names to working hours")
+
+
+def _read_special_day(
+    item: tuple[object, object],
+) -> tuple[pendulum.Date, tuple[WorkingHours, ...]]:
+    return _read_date(item[0]), _read_hours(item[1])
+
+
+def _read_exceptions(value: object) -> dict[pendulum.Date, tuple[WorkingHours, ...]]:
+    return _read_mapping(value, _read_special_day, "a mapping of ISO 8601 dates to working hours")
 
 
 def _read_date(value: object) -> pendulum.Date:
@@ -622,30 +654,4 @@ def _read_date(value: object) -> pendulum.Date:
 
 
 def _read_dates(value: object) -> list[pendulum.Date]:
-    if not isinstance(value, list):
-        raise ValidationError.single("", value, "a list of ISO 8601 dates")
-    days: list[pendulum.Date] = []
-    errors: list[FieldError] = []
-    for index, item in enumerate(value):
-        try:
-            days.append(_read_date(item))
-        except ValidationError as error:
-            errors.extend(error.with_prefix(f"[{index}]").errors)
-    if errors:
-        raise ValidationError(errors)
-    return days
-
-
-def _read_exceptions(value: object) -> dict[pendulum.Date, tuple[WorkingHours, ...]]:
-    if not isinstance(value, Mapping):
-        raise ValidationError.single("", value, "a mapping of ISO 8601 dates to working hours")
-    days: dict[pendulum.Date, tuple[WorkingHours, ...]] = {}
-    errors: list[FieldError] = []
-    for key, shifts in value.items():
-        try:
-            days[_read_date(key)] = _read_hours(shifts)
-        except ValidationError as error:
-            errors.extend(error.with_prefix(f"[{key!r}]").errors)
-    if errors:
-        raise ValidationError(errors)
-    return days
+    return _read_list(value, _read_date, "a list of ISO 8601 dates")

@@ -8,7 +8,6 @@ calendar once over the elements that use it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -17,7 +16,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from servicedelivery.calendars._calendar import BusinessCalendar
+from servicedelivery.calendars._calendar import BusinessCalendar, read_json, unknown_keys
 from servicedelivery.calendars._instants import (
     as_durations,
     as_instants,
@@ -326,11 +325,7 @@ class CalendarSet:
         """
         if not isinstance(data, Mapping):
             raise DefinitionError.single("", data, "a mapping with 'calendars' and 'default'")
-        errors = [
-            FieldError(str(key), data[key], f"no such key; expected one of {', '.join(_KEYS)}")
-            for key in data
-            if key not in _KEYS
-        ]
+        errors = unknown_keys(data, _KEYS)
         raw = data.get("calendars", MISSING)
         if not isinstance(raw, list) or not raw:
             errors.append(FieldError("calendars", raw, "a non-empty list of calendars"))
@@ -384,11 +379,7 @@ class CalendarSet:
     @classmethod
     def from_json(cls, text: str) -> CalendarSet:
         """Load a set from a JSON document; see :meth:`from_data`."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DefinitionError.single("", text[:40], f"a JSON document ({error})") from None
-        return cls.from_data(data)
+        return cls.from_data(read_json(text))
 
     def to_data(self) -> dict[str, Any]:
         """The set as plain data that :meth:`from_data` reads back unchanged."""
