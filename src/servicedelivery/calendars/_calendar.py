@@ -9,7 +9,6 @@ built on first use and kept.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, cast
@@ -30,17 +29,24 @@ from servicedelivery.calendars._instants import (
     invalid_positions,
     year_of,
 )
+from servicedelivery.calendars._reading import (
+    read,
+    read_dates,
+    read_exceptions,
+    read_json,
+    read_week,
+    unknown_keys,
+)
 from servicedelivery.calendars._timeline import Shift, Timeline, build_timeline, day_number
 from servicedelivery.errors import MISSING, DefinitionError, FieldError, ValidationError
 from servicedelivery.model import NS_PER_DAY, from_epoch_ns, to_epoch_ns
 from servicedelivery.model._validation import iana_timezone, identifier, to_date, to_tuple
 
-__all__ = ["BusinessCalendar", "read_json", "unknown_keys"]
+__all__ = ["BusinessCalendar"]
 
 _FIRST_YEAR = year_of(EARLIEST_NS)
 _LAST_YEAR = year_of(LATEST_NS - 1)
 _KEYS = ("name", "timezone", "hours", "holidays", "exceptions")
-_WEEKDAY_NAMES = tuple(day.value for day in WEEKDAYS)
 
 Hours = Mapping[Weekday, tuple[WorkingHours, ...]]
 
@@ -184,9 +190,7 @@ class BusinessCalendar:
         if problems:
             return
         if not any(self.hours.values()):
-            yield FieldError(
-                "hours", "no working hours", "working hours on at least one day of the week"
-            )
+            yield FieldError("hours", {}, "working hours on at least one day of the week")
         for index, day in enumerate(WEEKDAYS):
             after = WEEKDAYS[(index + 1) % 7]
             clash = _spill_clash(self.hours[day], self.hours[after])
@@ -280,9 +284,9 @@ class BusinessCalendar:
     def add_working(self, start: npt.ArrayLike, work: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """The due instants: the earliest ``t >= start`` with ``working_ns(start, t) == work``.
 
-        A due instant is never outside working time unless ``work`` is 0 (then it is ``start``):
-        work that finishes exactly at a closing time is due at that closing time, not at the next
-        opening.
+        Unless ``work`` is 0 (then it is ``start``), the instant just before a due instant is
+        working time: work that finishes exactly at a closing time is due at that closing time, not
+        at the next opening (take :meth:`next_opening` of it for that).
 
         Args:
             start: Instants, ``int64`` ns since the epoch.
@@ -482,10 +486,10 @@ class BusinessCalendar:
                 fields[key] = value
             else:
                 errors.append(FieldError(key, value, expected))
-        fields["hours"] = _read(errors, "hours", data.get("hours", MISSING), _read_week)
-        fields["holidays"] = _read(errors, "holidays", data.get("holidays", []), _read_dates)
-        fields["exceptions"] = _read(
-            errors, "exceptions", data.get("exceptions", {}), _read_exceptions
+        fields["hours"] = read(errors, "hours", data.get("hours", MISSING), read_week)
+        fields["holidays"] = read(errors, "holidays", data.get("holidays", []), read_dates)
+        fields["exceptions"] = read(
+            errors, "exceptions", data.get("exceptions", {}), read_exceptions
         )
         if errors:
             raise DefinitionError(errors, title="invalid business calendar")
@@ -519,24 +523,6 @@ def _restore(
     return BusinessCalendar(
         name=name, timezone=timezone, hours=hours, holidays=holidays, exceptions=exceptions
     )
-
-
-def unknown_keys(data: Mapping[Any, Any], known: tuple[str, ...]) -> list[FieldError]:
-    """An error for every key of a definition's data that is not one of ``known``."""
-    expected = f"no such key; expected one of {', '.join(known)}"
-    return [FieldError(str(key), data[key], expected) for key in data if key not in known]
-
-
-def read_json(text: str) -> object:
-    """A definition's JSON document as plain data.
-
-    Raises:
-        DefinitionError: The text is not JSON.
-    """
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DefinitionError.single("", text[:40], f"a JSON document ({error})") from None
 
 
 def _flat_instants(at: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], tuple[int, ...]]:
@@ -577,81 +563,3 @@ def _spill_clash(day: tuple[WorkingHours, ...], after: tuple[WorkingHours, ...])
     if last.end_ns > NS_PER_DAY + first.start_ns:
         return f"working hours that start after the night shift {last} ends"
     return None
-
-
-def _read(
-    errors: list[FieldError], path: str, value: object, reader: Callable[[object], Any]
-) -> Any:
-    try:
-        return reader(value)
-    except ValidationError as error:
-        errors.extend(error.with_prefix(path).errors)
-        return None
-
-
-def _each(items: Iterable[tuple[str, Any]], read: Callable[[Any], Any]) -> list[Any]:
-    """``read`` of every (path, item), or one error listing every item's problems at its path."""
-    results: list[Any] = []
-    errors: list[FieldError] = []
-    for path, item in items:
-        try:
-            results.append(read(item))
-        except ValidationError as error:
-            errors.extend(error.with_prefix(path).errors)
-    if errors:
-        raise ValidationError(errors)
-    return results
-
-
-def _read_list(value: object, read: Callable[[Any], Any], expected: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ValidationError.single("", value, expected)
-    return _each(((f"[{index}]", item) for index, item in enumerate(value)), read)
-
-
-def _read_mapping(value: object, read: Callable[[Any], Any], expected: str) -> dict[Any, Any]:
-    if not isinstance(value, Mapping):
-        raise ValidationError.single("", value, expected)
-    return dict(_each(((f"[{key!r}]", (key, item)) for key, item in value.items()), read))
-
-
-def _read_hours(value: object) -> tuple[WorkingHours, ...]:
-    expected = "a list of working hours such as '09:00-17:00'"
-    return tuple(_read_list(value, WorkingHours.parse, expected))
-
-
-def _read_day(item: tuple[object, object]) -> tuple[Weekday, tuple[WorkingHours, ...]]:
-    name, shifts = item
-    if name not in _WEEKDAY_NAMES:
-        raise ValidationError.single("", name, f"a weekday name ({', '.join(_WEEKDAY_NAMES)})")
-    return Weekday(name), _read_hours(shifts)
-
-
-def _read_week(value: object) -> dict[Weekday, tuple[WorkingHours, ...]]:
-    return _read_mapping(value, _read_day, "a mapping of weekday names to working hours")
-
-
-def _read_special_day(
-    item: tuple[object, object],
-) -> tuple[pendulum.Date, tuple[WorkingHours, ...]]:
-    return _read_date(item[0]), _read_hours(item[1])
-
-
-def _read_exceptions(value: object) -> dict[pendulum.Date, tuple[WorkingHours, ...]]:
-    return _read_mapping(value, _read_special_day, "a mapping of ISO 8601 dates to working hours")
-
-
-def _read_date(value: object) -> pendulum.Date:
-    if isinstance(value, str):
-        try:
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            if len(value) == 10:
-                return pendulum.Date(day.year, day.month, day.day)
-    raise ValidationError.single("", value, "an ISO 8601 date such as '2024-05-01'")
-
-
-def _read_dates(value: object) -> list[pendulum.Date]:
-    return _read_list(value, _read_date, "a list of ISO 8601 dates")

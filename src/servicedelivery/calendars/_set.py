@@ -16,13 +16,14 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from servicedelivery.calendars._calendar import BusinessCalendar, read_json, unknown_keys
+from servicedelivery.calendars._calendar import BusinessCalendar
 from servicedelivery.calendars._instants import (
     as_durations,
     as_instants,
     broadcast,
     invalid_positions,
 )
+from servicedelivery.calendars._reading import read_json, unknown_keys
 from servicedelivery.errors import MISSING, DefinitionError, FieldError, ValidationError
 from servicedelivery.model._statusmap import _as_text
 from servicedelivery.model._validation import identifier
