@@ -120,6 +120,19 @@ class MinuteWalk:
         return None
 
 
+def affordable_work(calendar: BusinessCalendar, *, years: int = 60) -> int:
+    """Working ns that the calendar surely holds within ``years`` years of any start.
+
+    Its weekly hours on the wall clock, for that many years, less four weeks a year for holidays,
+    special days and shifts lost in DST gaps: a calendar of one minute a week cannot do 40 days
+    of work before 2150, and asking it to is an error, not a property.
+    """
+    weekly = sum(
+        (shift.end_ns - shift.start_ns) for shifts in calendar.hours.values() for shift in shifts
+    )
+    return weekly * 48 * years
+
+
 def offset_changes(timezone: str, year: int) -> list[dt.date]:
     """Local dates in ``year`` whose noon has a different UTC offset from the day before's."""
     zone = zoneinfo.ZoneInfo(timezone)
