@@ -244,7 +244,7 @@ class CalendarSet:
             calendar: Each element's index into :attr:`calendars` (see :meth:`resolve`).
         """
         return self._per_calendar(
-            lambda cal, s, e: cal.working_ns(s, e),
+            BusinessCalendar.working_ns,
             calendar,
             start=as_instants(start, path="start"),
             end=as_instants(end, path="end"),
@@ -255,7 +255,7 @@ class CalendarSet:
     ) -> npt.NDArray[np.int64]:
         """:meth:`BusinessCalendar.add_working`, each element in its own calendar."""
         return self._per_calendar(
-            lambda cal, s, w: cal.add_working(s, w),
+            BusinessCalendar.add_working,
             calendar,
             start=as_instants(start, path="start"),
             work=as_durations(work, path="work"),
@@ -264,13 +264,13 @@ class CalendarSet:
     def is_working(self, at: npt.ArrayLike, *, calendar: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """:meth:`BusinessCalendar.is_working`, each element in its own calendar."""
         return self._per_calendar(
-            lambda cal, t: cal.is_working(t), calendar, at=as_instants(at, path="at")
+            BusinessCalendar.is_working, calendar, at=as_instants(at, path="at")
         )
 
     def next_opening(self, at: npt.ArrayLike, *, calendar: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """:meth:`BusinessCalendar.next_opening`, each element in its own calendar."""
         return self._per_calendar(
-            lambda cal, t: cal.next_opening(t), calendar, at=as_instants(at, path="at")
+            BusinessCalendar.next_opening, calendar, at=as_instants(at, path="at")
         )
 
     def previous_closing(
@@ -278,7 +278,7 @@ class CalendarSet:
     ) -> npt.NDArray[np.int64]:
         """:meth:`BusinessCalendar.previous_closing`, each element in its own calendar."""
         return self._per_calendar(
-            lambda cal, t: cal.previous_closing(t), calendar, at=as_instants(at, path="at")
+            BusinessCalendar.previous_closing, calendar, at=as_instants(at, path="at")
         )
 
     def _per_calendar(

@@ -70,12 +70,10 @@ def business_calendars(
     dates = st.dates(min_value=min_date, max_value=max_date).map(
         lambda day: pendulum.Date(day.year, day.month, day.day)
     )
-    holidays = draw(st.lists(dates, max_size=max_holidays, unique=True))
-    special_days = draw(
-        st.lists(
-            dates.filter(lambda day: day not in holidays), max_size=max_exceptions, unique=True
-        )
-    )
+    # Distinct dates, split into holidays and special days: no date is both, without filtering.
+    chosen = draw(st.lists(dates, max_size=max_holidays + max_exceptions, unique=True))
+    split = draw(st.integers(max(len(chosen) - max_exceptions, 0), min(len(chosen), max_holidays)))
+    holidays, special_days = chosen[:split], chosen[split:]
     # Special hours stay within their date and start after any night shift from the eve ends.
     spill = max(
         (
