@@ -4,6 +4,7 @@ Install with the ``testing`` extra (``pip install servicedelivery[testing]``), w
 and pytest.
 """
 
+from servicedelivery.testing._calendars import business_calendars
 from servicedelivery.testing._events import blocks, event_ids, events, notes, plans
 from servicedelivery.testing._strategies import (
     TIMEZONES,
@@ -25,6 +26,7 @@ __all__ = [
     "TIMEZONES",
     "aware_datetimes",
     "blocks",
+    "business_calendars",
     "cases",
     "event_ids",
     "events",
