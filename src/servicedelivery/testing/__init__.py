@@ -4,6 +4,7 @@ Install with the ``testing`` extra (``pip install servicedelivery[testing]``), w
 and pytest.
 """
 
+from servicedelivery.testing._lifecycle import histories, lifecycles
 from servicedelivery.testing._strategies import (
     TIMEZONES,
     aware_datetimes,
@@ -24,8 +25,10 @@ __all__ = [
     "TIMEZONES",
     "aware_datetimes",
     "cases",
+    "histories",
     "identifiers",
     "invoices",
+    "lifecycles",
     "milestones",
     "money",
     "orders",
