@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
@@ -68,9 +68,7 @@ class Lifecycle:
     state_names: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
     trigger_names: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
     _categories: dict[str, MilestoneState] = attrs.field(init=False, eq=False, repr=False)
-    _moves: dict[tuple[str, str], tuple[str, tuple[Guard, ...]]] = attrs.field(
-        init=False, eq=False, repr=False
-    )
+    _moves: dict[tuple[str, str], _Move] = attrs.field(init=False, eq=False, repr=False)
     _allowed: dict[str, tuple[str, ...]] = attrs.field(init=False, eq=False, repr=False)
     _machine: LifecycleMachine = attrs.field(init=False, eq=False, repr=False)
     _table: LifecycleTable | None = attrs.field(init=False, eq=False, repr=False, default=None)
@@ -105,7 +103,7 @@ class Lifecycle:
         )
         setattr_(self, "_categories", {state.name: state.category for state in self.states})
         moves = {
-            (source, rule.trigger): (rule.dest, ordered_guards(rule.guards))
+            (source, rule.trigger): _Move.of(rule)
             for rule in self.transitions
             for source in rule.sources
         }
@@ -222,24 +220,42 @@ class Lifecycle:
             move = self._moves.get((state, trigger))
         except TypeError:  # an unhashable state or trigger
             move = None
-        if reason is not None or owner is not None or override is not False:
+        # The common cases first, inline: this runs on every event an event log records. Typed
+        # as objects: callers may pass anything, and bad values must be refused.
+        given_reason: object = reason
+        given_owner: object = owner
+        if not (
+            (given_reason is None or (isinstance(given_reason, str) and given_reason in taxonomy))
+            and (
+                given_owner is None
+                or (isinstance(given_owner, str) and given_owner in _OWNER_VALUES)
+            )
+            and (override is False or override is True)
+        ):
             _check_details(reason, owner, override, taxonomy)
         if move is None:
             raise self._refusal(state, trigger, item)
-        dest, guards = move
-        if guards:
-            failed = guard_refusal(
-                guards, reason=reason, owner=owner, override=override, taxonomy=taxonomy
+        if move.guards and (
+            (move.needs_reason and reason is None)
+            or (move.needs_owner and owner is None)
+            or (
+                move.owner_matches
+                and reason is not None
+                and not override
+                and owner != taxonomy.require(reason).owner
             )
-            if failed is not None:
-                raise InvalidTransition(
-                    item=item,
-                    state=state,
-                    trigger=trigger,
-                    allowed=self._allowed[state],
-                    reason=failed[1],
-                )
-        return dest
+        ):
+            failed = guard_refusal(
+                move.guards, reason=reason, owner=owner, override=override, taxonomy=taxonomy
+            )
+            raise InvalidTransition(
+                item=item,
+                state=state,
+                trigger=trigger,
+                allowed=self._allowed[state],
+                reason=None if failed is None else failed[1],
+            )
+        return move.dest
 
     def _refusal(self, state: object, trigger: object, item: str) -> Exception:
         if not isinstance(state, str) or state not in self._allowed:
@@ -427,6 +443,26 @@ class Lifecycle:
                 for rule in self.transitions
             ],
         }
+
+
+class _Move(NamedTuple):
+    """Where a trigger leads from one state, and its guards unpacked for the scalar check."""
+
+    dest: str
+    guards: tuple[Guard, ...]
+    needs_reason: bool
+    needs_owner: bool
+    owner_matches: bool
+
+    @classmethod
+    def of(cls, rule: TransitionRule) -> _Move:
+        return cls(
+            rule.dest,
+            ordered_guards(rule.guards),
+            Guard.NEEDS_REASON in rule.guards,
+            Guard.NEEDS_OWNER in rule.guards,
+            Guard.OWNER_MATCHES_REASON in rule.guards,
+        )
 
 
 def _rebuild(
