@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from servicedelivery.lifecycle import Guard, Lifecycle
-from servicedelivery.model import DEFAULT_TAXONOMY, OWNERS, Taxonomy
+from servicedelivery.model import (
+    DEFAULT_TAXONOMY,
+    OWNERS,
+    Milestone,
+    MilestoneState,
+    Owner,
+    Taxonomy,
+)
 
 # The default lifecycle's moves, written out by hand from the issue: an independent statement of
 # what DEFAULT_LIFECYCLE must do (guards aside).
@@ -27,6 +34,22 @@ DEFAULT_MOVES = {
     ("done", "reopen"): "in_progress",
 }
 GUARDED = {"block", "reclassify"}
+
+
+def milestone_in(lifecycle: Lifecycle, state: str, *, id: str = "M-1") -> Milestone:
+    """A milestone in a lifecycle state; in a blocked one, with a reason and its owner."""
+    category = lifecycle.category(state)
+    blocked = category is MilestoneState.BLOCKED
+    return Milestone(
+        id=id,
+        order_id="O-1",
+        step="installation",
+        state=category,
+        status=None if state == category.value else state,
+        owner=Owner.NOC if blocked else None,
+        reason="noc_configuration" if blocked else None,
+    )
+
 
 _CHECK_ORDER = (Guard.NEEDS_REASON, Guard.NEEDS_OWNER, Guard.OWNER_MATCHES_REASON)
 

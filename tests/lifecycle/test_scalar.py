@@ -13,7 +13,7 @@ from servicedelivery.errors import InvalidTransition, ValidationError
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, Trigger
 from servicedelivery.model import DEFAULT_TAXONOMY, Milestone, MilestoneState, Owner
 from servicedelivery.testing import lifecycles, milestones
-from tests.lifecycle.reference import DEFAULT_MOVES, outcome
+from tests.lifecycle.reference import DEFAULT_MOVES, milestone_in, outcome
 
 L = DEFAULT_LIFECYCLE
 PLANNED = Milestone(id="M-1", order_id="O-1", step="site_survey")
@@ -129,6 +129,18 @@ def test_bad_values_are_validation_errors_listed_together() -> None:
         L.apply("M-1", "start")  # type: ignore[arg-type]
 
 
+def test_enum_members_read_as_their_names_in_refusals() -> None:
+    with pytest.raises(InvalidTransition) as caught:
+        L.next_state(MilestoneState.PLANNED, Trigger.COMPLETE)
+    assert (caught.value.state, caught.value.trigger) == ("planned", "complete")
+    assert type(caught.value.trigger) is str
+    assert "cannot 'complete'" in str(caught.value)
+    with pytest.raises(InvalidTransition) as guarded:
+        L.next_state(MilestoneState.IN_PROGRESS, Trigger.BLOCK)
+    assert "state 'in_progress' cannot 'block': a blocked reason" in str(guarded.value)
+    assert L.next_state(MilestoneState.PLANNED, Trigger.START) == "in_progress"
+
+
 def test_unknown_triggers_are_refused_like_illegal_ones() -> None:
     with pytest.raises(InvalidTransition) as caught:
         L.next_state("planned", "teleport")
@@ -216,17 +228,7 @@ def test_scalar_machine_and_reference_agree_on_custom_lifecycles(
     state = data.draw(st.sampled_from(lifecycle.state_names))
     trigger = data.draw(st.sampled_from(lifecycle.trigger_names))
     given_details = data.draw(details)
-    category = lifecycle.category(state)
-    blocked = category is MilestoneState.BLOCKED
-    milestone = Milestone(
-        id="M-9",
-        order_id="O-9",
-        step="installation",
-        state=category,
-        status=None if state == category.value else state,
-        owner=Owner.PROVIDER if blocked else None,
-        reason="provider_fault" if blocked else None,
-    )
+    milestone = milestone_in(lifecycle, state, id="M-9")
     expected, kind = outcome(lifecycle, "trigger", state, trigger, **given_details)
     if kind is None:
         assert lifecycle.next_state(state, trigger, **given_details) == expected

@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from servicedelivery.errors import InvalidTransition
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, ViolationKind
-from servicedelivery.model import DEFAULT_TAXONOMY, OWNERS, Milestone, MilestoneState, Owner
+from servicedelivery.model import DEFAULT_TAXONOMY, OWNERS, MilestoneState, Owner
 from servicedelivery.testing import lifecycles
 from tests.lifecycle import reference
 
@@ -28,20 +28,9 @@ class LifecycleAgreement(RuleBasedStateMachine):
     def start(self, lifecycle: Lifecycle) -> None:
         self.lifecycle = lifecycle
         initial = lifecycle.initial
-        category = lifecycle.category(initial)
-        blocked = category is MilestoneState.BLOCKED
         # A lifecycle may start in a blocked state: such milestones are created with a reason.
         self.milestones = [
-            Milestone(
-                id=f"M-{index}",
-                order_id="O-1",
-                step="installation",
-                state=category,
-                status=None if initial == category.value else initial,
-                owner=Owner.NOC if blocked else None,
-                reason="noc_configuration" if blocked else None,
-            )
-            for index in range(ITEMS)
+            reference.milestone_in(lifecycle, initial, id=f"M-{index}") for index in range(ITEMS)
         ]
         self.expected = [initial] * ITEMS
         self.columns: dict[str, list[Any]] = {

@@ -263,3 +263,30 @@ def test_malformed_items_and_initial() -> None:
         T.validate([1], [0], overrides=np.array([1]))
     with pytest.raises(ValidationError, match="names"):
         T.validate([1], np.array([object()], dtype=object))
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [2**62, -(2**62), 5, 2**62, 5, -(2**62)],  # too wide to pack with positions
+        [-3, 10**12, -3, 7, 10**12, 7],  # sparse codes
+        [4, 2, 4, 0, 2, 4],  # dense codes from zero
+        [-7, -9, -7, -8, -9, -7],  # dense negative codes
+        [1, 1, 2, 2, 3, 3],  # already grouped
+    ],
+)
+def test_every_kind_of_item_codes(items: list[int]) -> None:
+    columns = {
+        "items": np.array(items, dtype=np.int64),
+        "triggers": np.array([0, 0, 4, 1, 5, 6]),
+        "times": np.array([3, 2, 1, 0, 2, 1]),
+    }
+    assert_matches_reference(L, T.validate(**columns), columns)
+
+
+def test_unsigned_item_codes_beyond_int64() -> None:
+    items = np.array([2**64 - 1, 3, 2**64 - 1], dtype=np.uint64)
+    check = T.validate(items, ["start", "start", "complete"])
+    assert check.items.tolist() == [3, 2**64 - 1]
+    assert [L.state_names[s] for s in check.final_states] == ["in_progress", "done"]
+    assert check.ok

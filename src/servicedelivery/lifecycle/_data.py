@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from servicedelivery.errors import MISSING, DefinitionError, FieldError, ValidationError
 from servicedelivery.lifecycle._definition import LifecycleState, TransitionRule
@@ -11,6 +11,8 @@ from servicedelivery.lifecycle._lifecycle import Lifecycle
 from servicedelivery.model import MilestoneState, structure
 
 __all__ = ["lifecycle_from_data"]
+
+T = TypeVar("T")
 
 _FULL_KEYS = ("name", "initial", "states", "transitions")
 _EXTENDING_KEYS = ("extends", "name", "initial", "states", "transitions", "remove")
@@ -63,16 +65,17 @@ def lifecycle_from_data(data: object) -> Lifecycle:
 def _items(
     data: Mapping[str, Any],
     key: str,
-    build: Any,
+    build: Callable[[object], T],
     errors: list[FieldError],
     *,
     required: bool,
-) -> list[Any]:
+) -> list[T]:
+    """Build each item of the list under ``key``, collecting every error with its path."""
     raw = data.get(key, MISSING if required else [])
     if not isinstance(raw, list):
         errors.append(FieldError(key, raw, f"a list of {key}"))
         return []
-    built = []
+    built: list[T] = []
     for index, item in enumerate(raw):
         try:
             built.append(build(item))

@@ -26,10 +26,11 @@ from servicedelivery.lifecycle._definition import (
 )
 from servicedelivery.lifecycle._machine import LifecycleMachine
 from servicedelivery.lifecycle._mermaid import mermaid
+from servicedelivery.lifecycle._table import LifecycleTable
 from servicedelivery.model import DEFAULT_TAXONOMY, Milestone, MilestoneState, Owner, Taxonomy
 
 if TYPE_CHECKING:
-    from servicedelivery.lifecycle._table import LifecycleTable
+    from transitions import Machine
 
 __all__ = ["Lifecycle"]
 
@@ -250,8 +251,9 @@ class Lifecycle:
             )
             raise InvalidTransition(
                 item=item,
-                state=state,
-                trigger=trigger,
+                # Plain strings, also for enum members (a StrEnum's str() is its value).
+                state=str(state),
+                trigger=str(trigger),
                 allowed=self._allowed[state],
                 reason=None if failed is None else failed[1],
             )
@@ -265,7 +267,7 @@ class Lifecycle:
                 "trigger", trigger, f"a trigger name ({', '.join(self.trigger_names)})"
             )
         return InvalidTransition(
-            item=item, state=state, trigger=trigger, allowed=self._allowed[state]
+            item=item, state=str(state), trigger=str(trigger), allowed=self._allowed[state]
         )
 
     def apply(
@@ -322,7 +324,7 @@ class Lifecycle:
     # -- Other forms ----------------------------------------------------------------------------
 
     @property
-    def machine(self) -> Any:
+    def machine(self) -> Machine:
         """The shared ``transitions.Machine`` behind :meth:`apply`, with no registered model.
 
         For inspection (``machine.get_triggers(state)``, diagrams with the ``transitions``
@@ -335,8 +337,6 @@ class Lifecycle:
         """The lifecycle compiled to numpy arrays, for validating whole histories at once."""
         table = self._table
         if table is None:
-            from servicedelivery.lifecycle._table import LifecycleTable  # noqa: PLC0415
-
             table = LifecycleTable(self)
             # Compiled once, on first use; a race only compiles the same table twice.
             object.__setattr__(self, "_table", table)
@@ -405,6 +405,7 @@ class Lifecycle:
         Raises:
             DefinitionError: Listing every problem with its path.
         """
+        # The data boundary builds lifecycles, so it is imported here, not at the top.
         from servicedelivery.lifecycle._data import lifecycle_from_data  # noqa: PLC0415
 
         return lifecycle_from_data(data)

@@ -11,7 +11,7 @@ replay (see ``_kernel``) for the states, and two look-ups for the outcomes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,7 +20,7 @@ import numpy.typing as npt
 from servicedelivery.errors import FieldError, ValidationError
 from servicedelivery.lifecycle._check import HistoryCheck, ViolationKind
 from servicedelivery.lifecycle._definition import Guard, ordered_guards
-from servicedelivery.lifecycle._kernel import group_events, replay
+from servicedelivery.lifecycle._kernel import _CHUNK, Grouping, group_events, replay
 from servicedelivery.model import DEFAULT_TAXONOMY, OWNERS, Taxonomy
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ _GUARD_BITS = {
 }
 _OWNER_NAMES = tuple(owner.value for owner in OWNERS)
 _SHOWN_VALUES = 5
-_CHUNK = 1 << 20
 
 Initial = int | str | npt.ArrayLike | HistoryCheck | None
 
@@ -268,7 +267,10 @@ class LifecycleTable:
         return _codes("initial", initial, n, lifecycle.state_names, errors)
 
     def _start_states(
-        self, start: Any, grouping: Any, labels: npt.NDArray[Any]
+        self,
+        start: int | HistoryCheck | npt.NDArray[np.integer],
+        grouping: Grouping,
+        labels: npt.NDArray[Any],
     ) -> npt.NDArray[np.int8]:
         """Each item's start state, from the checked ``initial`` argument."""
         default = self.lifecycle.state_names.index(self.lifecycle.initial)
@@ -333,7 +335,7 @@ def _continued(
 def _compile(
     n_symbols: int,
     n_states: int,
-    outcomes: Any,
+    outcomes: Callable[[int, int], list[tuple[int, tuple[Guard, ...]]]],
     illegal: ViolationKind,
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
     """``step[row, state]`` and ``kind[row, state]`` for every row ``symbol * 8 + mask``.
@@ -358,10 +360,11 @@ def _compile(
                     for (dest, _), refused in zip(candidates, refusals, strict=True)
                     if refused is None
                 ]
+                failed = refusals[0]
                 if passing:
                     step[row, state] = passing[0]
-                else:
-                    kind[row, state] = ViolationKind.of_guard(refusals[0])  # type: ignore[arg-type]
+                elif failed is not None:  # always, when no candidate passes
+                    kind[row, state] = ViolationKind.of_guard(failed)
     return step, kind
 
 
@@ -398,6 +401,7 @@ def _rows(
         has_reason = reasons >= 0
         rows += has_reason
     if owners is None:
+        # Without owners the owner match cannot be checked either: both pass.
         rows += _HAS_OWNER | _OWNER_MATCHES * (reasons is not None)
         return rows
     rows += (owners >= 0).astype(dtype) * _HAS_OWNER
@@ -447,9 +451,14 @@ def _items(items: npt.ArrayLike, errors: list[FieldError]) -> _ItemColumn | None
     if problem is not None:
         errors.append(problem)
         return None
-    if array.dtype.kind in "iu":
+    # Codes that fit int64 are grouped as they are; others (strings, the top half of uint64) are
+    # factorized first.
+    if array.dtype.kind in "iu" and not (array.dtype == np.uint64 and _above_int64(array)):
         codes = array.astype(np.int64, copy=False)
         return _ItemColumn(array, codes, None)
+    if array.dtype.kind in "u":
+        labels, inverse = np.unique(array, return_inverse=True)
+        return _ItemColumn(array, inverse.reshape(-1).astype(np.int64), labels)
     if array.dtype.kind in "U" or (array.dtype.kind == "O" and _all_strings(array)):
         text = array.astype(np.str_)
         labels, inverse = np.unique(text, return_inverse=True)
@@ -460,7 +469,13 @@ def _items(items: npt.ArrayLike, errors: list[FieldError]) -> _ItemColumn | None
     return None
 
 
+def _above_int64(array: npt.NDArray[Any]) -> bool:
+    return len(array) > 0 and int(array.max()) > np.iinfo(np.int64).max
+
+
 def _all_strings(array: npt.NDArray[Any]) -> bool:
+    # Object columns (from pandas, say) hold Python objects: checking them is a C loop calling
+    # isinstance, the least an object column can cost.
     return bool(np.all(np.frompyfunc(lambda value: isinstance(value, str), 1, 1)(array)))
 
 
