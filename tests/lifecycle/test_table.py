@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicedelivery.errors import ValidationError
+from servicedelivery.errors import OptionalDependencyError, ValidationError
 from servicedelivery.lifecycle import (
     DEFAULT_LIFECYCLE,
     HistoryCheck,
@@ -210,6 +211,15 @@ def test_summary_records_and_pandas() -> None:
         {"position": 0, "item": 1, "kind": "illegal_target", "state": "planned", "target": "done"}
     ]
     assert wrong.to_pandas().columns.tolist() == ["position", "item", "kind", "state", "target"]
+
+
+def test_to_pandas_without_pandas_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    check = T.validate([1], ["complete"])
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(OptionalDependencyError) as caught:
+        check.to_pandas()
+    assert (caught.value.package, caught.value.extra) == ("pandas", "pandas")
+    assert isinstance(caught.value, ImportError)
 
 
 def test_empty_history() -> None:

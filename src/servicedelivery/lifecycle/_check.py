@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from servicedelivery.errors import OptionalDependencyError
 from servicedelivery.lifecycle._definition import Guard
 
 if TYPE_CHECKING:
@@ -182,8 +183,16 @@ class HistoryCheck:
 
         Columns: ``position``, ``item``, and categoricals ``kind``, ``state`` and ``trigger`` (or
         ``target`` for state histories).
+
+        Raises:
+            OptionalDependencyError: pandas is not installed.
         """
-        import pandas as pd  # noqa: PLC0415 - optional dependency
+        try:
+            import pandas as pd  # noqa: PLC0415 - an optional package, imported when used
+        except ImportError:
+            raise OptionalDependencyError(
+                "pandas", extra="pandas", purpose="HistoryCheck.to_pandas"
+            ) from None
 
         def categorical(codes: npt.NDArray[np.integer], names: Sequence[str]) -> Any:
             return pd.Categorical.from_codes(codes, categories=pd.Index(list(names)))

@@ -4,6 +4,7 @@ Install with the ``testing`` extra (``pip install servicedelivery[testing]``), w
 and pytest.
 """
 
+from servicedelivery.testing._calendars import business_calendars
 from servicedelivery.testing._lifecycle import histories, lifecycles
 from servicedelivery.testing._strategies import (
     TIMEZONES,
@@ -24,6 +25,7 @@ from servicedelivery.testing._strategies import (
 __all__ = [
     "TIMEZONES",
     "aware_datetimes",
+    "business_calendars",
     "cases",
     "histories",
     "identifiers",
