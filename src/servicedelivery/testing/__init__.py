@@ -6,6 +6,7 @@ and pytest.
 
 from servicedelivery.testing._calendars import business_calendars
 from servicedelivery.testing._events import blocks, event_ids, events, notes, plans
+from servicedelivery.testing._lifecycle import histories, lifecycles
 from servicedelivery.testing._strategies import (
     TIMEZONES,
     aware_datetimes,
@@ -30,8 +31,10 @@ __all__ = [
     "cases",
     "event_ids",
     "events",
+    "histories",
     "identifiers",
     "invoices",
+    "lifecycles",
     "milestones",
     "money",
     "notes",
