@@ -5,6 +5,9 @@ Every change to delivery work is recorded as an event in the stream of the entit
 the events behind it.
 """
 
+from servicedelivery.eventlog._batch import AttributeRow
+from servicedelivery.eventlog._chain import GENESIS
+from servicedelivery.eventlog._columns import NO_TARGET, Categorical, EventColumns, RawColumns
 from servicedelivery.eventlog._entity_events import (
     CaseOpened,
     CaseReopened,
@@ -23,6 +26,8 @@ from servicedelivery.eventlog._entity_events import (
 )
 from servicedelivery.eventlog._escalations import EscalationCleared, EscalationRaised
 from servicedelivery.eventlog._events import Event, Transition
+from servicedelivery.eventlog._log import Clock, EventLog, utc_now
+from servicedelivery.eventlog._memory import InMemoryEventLog
 from servicedelivery.eventlog._milestone_events import (
     BlockReclassified,
     MilestoneBlocked,
@@ -36,6 +41,12 @@ from servicedelivery.eventlog._milestone_events import (
     MilestoneUnblocked,
     TargetDateChanged,
 )
+from servicedelivery.eventlog._projector import (
+    CatchUpProjector,
+    Checkpoint,
+    FileCheckpoint,
+    InMemoryCheckpoint,
+)
 from servicedelivery.eventlog._records import (
     Appended,
     ExpectedVersion,
@@ -45,22 +56,38 @@ from servicedelivery.eventlog._records import (
     StreamHead,
 )
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry, EventType, Upcaster
+from servicedelivery.eventlog._replay import PortfolioView, replay
+from servicedelivery.eventlog._sqlite import SCHEMA_VERSION, SQLiteEventLog
 from servicedelivery.eventlog._streams import StreamKind, split_stream_id, stream_id
+from servicedelivery.eventlog._verify import Verification
 
 __all__ = [
     "DEFAULT_REGISTRY",
+    "GENESIS",
+    "NO_TARGET",
+    "SCHEMA_VERSION",
     "Appended",
+    "AttributeRow",
     "BlockReclassified",
     "CaseOpened",
     "CaseReopened",
     "CaseResolved",
     "CaseUpdated",
+    "CatchUpProjector",
+    "Categorical",
+    "Checkpoint",
+    "Clock",
     "EscalationCleared",
     "EscalationRaised",
     "Event",
+    "EventColumns",
+    "EventLog",
     "EventRegistry",
     "EventType",
     "ExpectedVersion",
+    "FileCheckpoint",
+    "InMemoryCheckpoint",
+    "InMemoryEventLog",
     "InvoiceApproved",
     "InvoiceDisputed",
     "InvoiceReceived",
@@ -77,7 +104,10 @@ __all__ = [
     "OrderAmended",
     "OrderCancelled",
     "OrderPlaced",
+    "PortfolioView",
+    "RawColumns",
     "RecordedEvent",
+    "SQLiteEventLog",
     "ServiceRegistered",
     "ServiceUpdated",
     "SiteRegistered",
@@ -88,6 +118,9 @@ __all__ = [
     "TargetDateChanged",
     "Transition",
     "Upcaster",
+    "Verification",
+    "replay",
     "split_stream_id",
     "stream_id",
+    "utc_now",
 ]

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 
 from servicedelivery.eventlog._canonical import canonical_string
+from servicedelivery.eventlog._records import StoredRecord
 
-__all__ = ["GENESIS", "chain_text", "record_hash"]
+__all__ = ["GENESIS", "chain_text", "chain_text_of", "record_hash"]
 
 GENESIS = "0" * 64
 """The ``previous`` hash of the first record."""
@@ -54,6 +55,26 @@ def chain_text(
         f'"previous":{q(previous)},"recorded_at":{q(recorded_at)},'
         f'"schema_version":{schema_version:d},"source":{_text_or_null(source)},'
         f'"stream_id":{q(stream_id)},"type":{q(type)},"version":{version:d}}}'
+    )
+
+
+def chain_text_of(record: StoredRecord, previous: str) -> str:
+    """The chain text of a stored record, given the hash of the record before it."""
+    return chain_text(
+        position=record.position,
+        event_id=record.event_id,
+        stream_id=record.stream_id,
+        version=record.version,
+        type=record.type,
+        schema_version=record.schema_version,
+        payload=record.payload,
+        occurred_at=record.occurred_at,
+        recorded_at=record.recorded_at,
+        actor=record.actor,
+        source=record.source,
+        correlation_id=record.correlation_id,
+        causation_id=record.causation_id,
+        previous=previous,
     )
 
 

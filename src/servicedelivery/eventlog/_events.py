@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 import types
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
 
-from servicedelivery.errors import FieldError
 from servicedelivery.model import Owner
 from servicedelivery.model._validation import Validated, identifier, slug
 
@@ -130,9 +129,3 @@ def _copy_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_copy_json(item) for item in value]
     return value
-
-
-def same_entity(field: str, entity_id: str | None, expected: str | None) -> Iterable[FieldError]:
-    """An error when an event's entity id is not the one expected (used by the log)."""
-    if entity_id is not None and expected is not None and entity_id != expected:
-        yield FieldError(field, entity_id, f"the stream's entity id {expected!r}")

@@ -21,6 +21,7 @@ from servicedelivery.eventlog._events import (
     to_frozen_mapping,
 )
 from servicedelivery.eventlog._streams import StreamKind
+from servicedelivery.lifecycle import Trigger
 from servicedelivery.model import Owner
 from servicedelivery.model._validation import (
     aware_datetime,
@@ -103,7 +104,23 @@ class MilestoneStarted(MilestoneEvent):
 
 
 @attrs.frozen(kw_only=True)
-class MilestoneBlocked(MilestoneEvent):
+class _Block(MilestoneEvent):
+    """What a block and a reclassification both say: why, on whom, and whether that overrides."""
+
+    trigger_name: ClassVar[str]
+
+    reason: str = checked(slug)
+    owner: Owner = checked(member_of(Owner))
+    override: bool = checked(_boolean, default=False)
+    note: str = checked(text, default="")
+
+    def transition(self) -> Transition:
+        """Fires the trigger with the reason, owner and override."""
+        return Transition(self.trigger_name, self.reason, self.owner, self.override)
+
+
+@attrs.frozen(kw_only=True)
+class MilestoneBlocked(_Block):
     """The milestone cannot move until its owner acts (trigger ``block``).
 
     Attributes:
@@ -113,18 +130,11 @@ class MilestoneBlocked(MilestoneEvent):
         note: A comment for people.
     """
 
-    reason: str = checked(slug)
-    owner: Owner = checked(member_of(Owner))
-    override: bool = checked(_boolean, default=False)
-    note: str = checked(text, default="")
-
-    def transition(self) -> Transition:
-        """Fires ``block`` with the reason, owner and override."""
-        return Transition("block", self.reason, self.owner, self.override)
+    trigger_name: ClassVar[str] = Trigger.BLOCK.value
 
 
 @attrs.frozen(kw_only=True)
-class BlockReclassified(MilestoneEvent):
+class BlockReclassified(_Block):
     """A blocked milestone's reason or owner changed; it stays blocked (trigger ``reclassify``).
 
     Attributes:
@@ -134,14 +144,7 @@ class BlockReclassified(MilestoneEvent):
         note: A comment for people.
     """
 
-    reason: str = checked(slug)
-    owner: Owner = checked(member_of(Owner))
-    override: bool = checked(_boolean, default=False)
-    note: str = checked(text, default="")
-
-    def transition(self) -> Transition:
-        """Fires ``reclassify`` with the new reason, owner and override."""
-        return Transition("reclassify", self.reason, self.owner, self.override)
+    trigger_name: ClassVar[str] = Trigger.RECLASSIFY.value
 
 
 @attrs.frozen(kw_only=True)
@@ -240,8 +243,8 @@ class TargetDateChanged(MilestoneEvent):
     note: str = checked(text, default="")
 
 
-_START = Transition("start")
-_UNBLOCK = Transition("unblock")
-_COMPLETE = Transition("complete")
-_CANCEL = Transition("cancel")
-_REOPEN = Transition("reopen")
+_START = Transition(Trigger.START.value)
+_UNBLOCK = Transition(Trigger.UNBLOCK.value)
+_COMPLETE = Transition(Trigger.COMPLETE.value)
+_CANCEL = Transition(Trigger.CANCEL.value)
+_REOPEN = Transition(Trigger.REOPEN.value)

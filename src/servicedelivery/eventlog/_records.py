@@ -10,13 +10,17 @@ a backend stores; host backends deal only in those.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from enum import StrEnum, unique
 from typing import NamedTuple
 
 import attrs
 import pendulum
 
+from servicedelivery.errors import MISSING, FieldError, UnknownEventTypeError, ValidationError
 from servicedelivery.eventlog._events import Event, to_uuid_text, uuid_text
+from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
+from servicedelivery.model import structure
 from servicedelivery.model._validation import (
     Validated,
     aware_datetime,
@@ -60,7 +64,7 @@ class NewEvent(Validated):
 
     Attributes:
         event: The domain event.
-        occurred_at: When it happened in business time (timezone-aware). Within a stream, events
+        occurred_at: When it happened in occurrence time (timezone-aware). Within a stream, events
             must not go back in time.
         event_id: Its id, a UUID; a fresh one unless given.
         actor: Who entered it: a person's or a system's id. Events may be entered by hand.
@@ -77,6 +81,71 @@ class NewEvent(Validated):
     correlation_id: str | None = checked(optional(identifier), default=None, kw_only=True)
     causation_id: str | None = checked(optional(identifier), default=None, kw_only=True)
 
+    @classmethod
+    def from_data(cls, data: object, *, registry: EventRegistry = DEFAULT_REGISTRY) -> NewEvent:
+        """A new event from plain data, as a form, a queue or a file delivers it.
+
+        The data is ``{"type", "payload", "occurred_at"}`` with optional ``"schema_version"``
+        (the payload is upcast from it; the current version by default), ``"event_id"``,
+        ``"actor"``, ``"source"``, ``"correlation_id"`` and ``"causation_id"``.
+
+        Raises:
+            UnknownEventTypeError: The type or schema version is unknown.
+            ValidationError: Listing every bad field with its path, the payload's under ``payload``.
+        """
+        if not isinstance(data, Mapping):
+            raise ValidationError.single("", data, "a mapping with type, payload and occurred_at")
+        errors: list[FieldError] = [
+            FieldError(str(key), key, f"one of {', '.join(_DATA_KEYS)}")
+            for key in data
+            if key not in _DATA_KEYS
+        ]
+        unknown = False
+        event: Event | None = None
+        if "type" not in data or "payload" not in data:
+            errors.extend(
+                FieldError(key, MISSING, "a value")
+                for key in ("type", "payload")
+                if key not in data
+            )
+        else:
+            try:
+                event = registry.decode(
+                    data["type"], data["payload"], schema_version=data.get("schema_version")
+                )
+            except UnknownEventTypeError as error:
+                unknown = True
+                errors.extend(error.errors)
+            except ValidationError as error:
+                errors.extend(error.errors)
+        envelope: dict[str, object] = {}
+        try:
+            given = structure({k: data[k] for k in _ENVELOPE_KEYS if k in data}, _Envelope)
+            envelope = attrs.asdict(given, recurse=False)
+        except ValidationError as error:
+            errors.extend(error.errors)
+        if errors or event is None:
+            raise (UnknownEventTypeError if unknown else ValidationError)(
+                errors, title="invalid new event"
+            )
+        return cls(event, **envelope)  # type: ignore[arg-type]
+
+
+_ENVELOPE_KEYS = ("occurred_at", "event_id", "actor", "source", "correlation_id", "causation_id")
+_DATA_KEYS = ("type", "schema_version", "payload", *_ENVELOPE_KEYS)
+
+
+@attrs.frozen(kw_only=True)
+class _Envelope(Validated):
+    """The envelope fields of :meth:`NewEvent.from_data`, structured by the converter."""
+
+    occurred_at: pendulum.DateTime = checked(aware_datetime, converter=to_instant)
+    event_id: str = checked(uuid_text, converter=to_uuid_text, factory=_new_event_id)
+    actor: str | None = checked(optional(identifier), default=None)
+    source: str | None = checked(optional(identifier), default=None)
+    correlation_id: str | None = checked(optional(identifier), default=None)
+    causation_id: str | None = checked(optional(identifier), default=None)
+
 
 class RecordedEvent(NamedTuple):
     """A recorded event in its envelope, as reads return it.
@@ -92,7 +161,7 @@ class RecordedEvent(NamedTuple):
         type: Its registered type name (``"milestone.blocked"``).
         schema_version: The schema version it was written at; ``event`` is upcast to the current one.
         event: The domain event.
-        occurred_at: When it happened, in business time, at the offset it was given with.
+        occurred_at: When it happened, in occurrence time, at the offset it was given with.
         recorded_at: When the log recorded it, from the log's clock.
         actor: Who entered it, if known.
         source: Where it came from, if known.

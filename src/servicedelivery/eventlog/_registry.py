@@ -223,6 +223,10 @@ class EventRegistry:
             )
         return event_type
 
+    def find(self, cls: type) -> EventType | None:
+        """The type ``cls`` is registered as, or ``None``."""
+        return self._by_class.get(cls)
+
     def extended(self, *types: EventType) -> EventRegistry:
         """A registry with these types added; a type with a registered name replaces it."""
         replaced = {event_type.name: event_type for event_type in types}

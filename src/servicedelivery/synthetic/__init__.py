@@ -1,5 +1,6 @@
 """Seeded synthetic delivery data for demos, examples and benchmarks."""
 
 from servicedelivery.synthetic._portfolio import PROVIDERS, REGIONS, STEPS, synthetic_portfolio
+from servicedelivery.synthetic._trail import synthetic_trail
 
-__all__ = ["PROVIDERS", "REGIONS", "STEPS", "synthetic_portfolio"]
+__all__ = ["PROVIDERS", "REGIONS", "STEPS", "synthetic_portfolio", "synthetic_trail"]
