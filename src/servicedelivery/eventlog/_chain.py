@@ -25,8 +25,7 @@ def _text_or_null(value: str | None) -> str:
     return "null" if value is None else canonical_string(value)
 
 
-def chain_text(
-    *,
+def chain_text(  # noqa: PLR0917 - called positionally once per appended event, for speed
     position: int,
     event_id: str,
     stream_id: str,

@@ -314,11 +314,7 @@ class _Fold:
         self.violations = np.sort(columns.position[events[~legal]])
         first_of_item = np.r_[True, items[1:] != items[:-1]]
         last_of_item = np.r_[items[1:] != items[:-1], True]
-        # The state before an event is the state after the item's previous event, or the initial
-        # state for its first one (events are grouped by item, in order within each group).
-        before = np.r_[np.int16(initial), after[:-1]]
-        before[first_of_item] = initial
-        changes = np.flatnonzero(after != before)
+        changes = np.flatnonzero(after != np.asarray(check.states_before, dtype=np.int16))
         if len(changes):
             # The last change of each item is where the item of the next change differs.
             last = changes[np.r_[items[changes][1:] != items[changes][:-1], True]]
