@@ -282,3 +282,27 @@ def test_a_writer_killed_mid_flight_loses_nothing_it_acknowledged(tmp_path: Path
             verification = log.verify()
             assert verification.records == log.head()
     assert sum(acknowledged.values()) >= 15 + 25 + 35
+
+
+def test_another_applications_database_is_left_untouched(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    before = other.read_bytes()
+    with pytest.raises(SourceError):
+        SQLiteEventLog(other)
+    assert other.read_bytes() == before
+    assert not Path(f"{other}-wal").exists()
+
+
+def test_several_processes_may_create_the_log_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "racing.db"
+    writers = [spawn(path, name, 2) for name in ("a", "b", "c")]
+    assert all(writer.wait(timeout=300) == 0 for writer in writers)
+    for writer in writers:
+        assert writer.stdout is not None
+        writer.stdout.close()
+    with SQLiteEventLog(path) as log:
+        assert log.verify().records == 3 * 2 * 4 + 1

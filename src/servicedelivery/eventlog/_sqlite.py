@@ -209,42 +209,52 @@ class SQLiteEventLog(EventLog):
     def _open(self, synchronous: str) -> None:
         db = self._db
         try:
+            # Look before changing anything: another application's database is left untouched.
+            application_id = db.execute("PRAGMA application_id").fetchone()[0]
+            user_version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT COUNT(*) FROM sqlite_schema").fetchone()[0]
+            fresh = application_id == 0 and user_version == 0 and tables == 0
+            if not fresh and application_id != _APPLICATION_ID:
+                raise SourceError(
+                    "not a servicedelivery event log (an existing SQLite database of another "
+                    "application)",
+                    source=self._path,
+                )
+            if not fresh and user_version != SCHEMA_VERSION:
+                raise SourceError(
+                    f"an event log of schema version {user_version}; this library reads "
+                    f"version {SCHEMA_VERSION}",
+                    source=self._path,
+                )
             mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             db.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                application_id = db.execute("PRAGMA application_id").fetchone()[0]
-                user_version = db.execute("PRAGMA user_version").fetchone()[0]
-                tables = db.execute("SELECT COUNT(*) FROM sqlite_schema").fetchone()[0]
-                if application_id == 0 and user_version == 0 and tables == 0:
-                    # One by one: executescript would commit the transaction first.
-                    for statement in (_SCHEMA + _APPEND_ONLY).split(";\n"):
-                        if statement.strip():
-                            db.execute(statement)
-                    db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                elif application_id != _APPLICATION_ID:
-                    raise SourceError(
-                        "not a servicedelivery event log (an existing SQLite database of another "
-                        "application)",
-                        source=self._path,
-                    )
-                elif user_version != SCHEMA_VERSION:
-                    raise SourceError(
-                        f"an event log of schema version {user_version}; this library reads "
-                        f"version {SCHEMA_VERSION}",
-                        source=self._path,
-                    )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            if fresh:
+                self._create()
         except sqlite3.DatabaseError as error:
             raise SourceError(
                 f"not a usable SQLite database ({error})", source=self._path
             ) from None
         if mode != "wal" and self._path != ":memory:":
             raise SourceError(f"cannot use WAL mode (journal mode is {mode!r})", source=self._path)
+
+    def _create(self) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have created the log since we looked.
+            if db.execute("PRAGMA application_id").fetchone()[0] == _APPLICATION_ID:
+                db.execute("ROLLBACK")
+                return
+            # One by one: executescript would commit the transaction first.
+            for statement in (_SCHEMA + _APPEND_ONLY).split(";\n"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def _write(self) -> Iterator[None]:

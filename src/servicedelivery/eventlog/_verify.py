@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Verification", "Verifier"]
 
+_CACHED = 65_536  # distinct payloads and instants remembered while walking; memory stays bounded
+
 
 @attrs.frozen
 class Verification:
@@ -171,6 +173,8 @@ class Verifier:
         key = (record.type, record.schema_version, record.payload)
         found = self.events.get(key)
         if found is None:
+            if len(self.events) >= _CACHED:
+                self.events.clear()
             event = decode_payload(self.log.registry, record)
             found = self.events[key] = (event, derive(event))
         return found
@@ -178,6 +182,8 @@ class Verifier:
     def _ns(self, text: str) -> int:
         ns = self.instants.get(text)
         if ns is None:
+            if len(self.instants) >= _CACHED:
+                self.instants.clear()
             ns = self.instants[text] = instant_text(parse_instant(text))[1]
         return ns
 
