@@ -68,3 +68,13 @@ def test_chain_text_is_the_canonical_json_of_the_record(**fields: Any) -> None:
 def test_record_hash_is_sha256_of_the_utf8_text() -> None:
     # Known answer: sha256 of the empty object.
     assert record_hash("{}") == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+
+
+def test_a_stored_record_starts_with_the_fields_the_hash_covers_in_order() -> None:
+    import inspect
+
+    from servicedelivery.eventlog import StoredRecord
+
+    covered = list(inspect.signature(chain_text).parameters)[:-1]
+    assert list(StoredRecord._fields[: len(covered)]) == covered
+    assert StoredRecord._fields[len(covered)] == "hash"

@@ -256,3 +256,27 @@ def test_without_pandas_the_frames_say_what_to_install(monkeypatch: pytest.Monke
             convert()
         assert (caught.value.package, caught.value.extra) == ("pandas", "pandas")
     assert len(log.portfolio()) == 5  # the core works without it
+
+
+def test_ids_and_attributes_ending_in_nul_characters_survive_columns_and_replay(
+    tmp_path: Path,
+) -> None:
+    from servicedelivery.eventlog import EventLog
+
+    plan = MilestonePlanned(order_id="O\x00", step="survey", attributes={"site": "S\x00"})
+    for log in (InMemoryEventLog(), SQLiteEventLog(tmp_path / "nul.db")):
+        log.append("milestone:M\x00", [new(plan)])
+        raw = EventLog._select_columns(log, 0)
+        for columns in (
+            log.read_columns(),
+            columns_from_raw(
+                raw, kinds=log.registry.names, triggers=log.lifecycle.trigger_names, reasons=()
+            ),
+        ):
+            assert columns.streams.tolist() == ["milestone:M\x00"]
+            assert columns.attributes["site"][1].tolist() == ["S\x00"]
+            assert columns.attributes["order_id"][1].tolist() == ["O\x00"]
+        view = log.portfolio()
+        assert view.items.tolist() == ["M\x00"]
+        assert view.milestone("M\x00").order_id == "O\x00"
+        log.close()

@@ -362,8 +362,9 @@ def records_of(
     for offset, (new, event_type, payload, occurred_at, occurred_ns, derived) in enumerate(
         batch, start=1
     ):
-        # Positional: the keyword form costs more than the formatting, once per event.
-        text = chain_text(
+        # A stored record starts with the fields its hash covers, in the order chain_text takes
+        # them (positionally: the keyword form costs more than the formatting, once per event).
+        covered = (
             position + offset,
             new.event_id,
             stream_id,
@@ -377,24 +378,11 @@ def records_of(
             new.source,
             new.correlation_id,
             new.causation_id,
-            previous,
         )
-        previous = record_hash(text)
+        previous = record_hash(chain_text(*covered, previous))
         records.append(
             StoredRecord(
-                position + offset,
-                new.event_id,
-                stream_id,
-                version + offset,
-                event_type.name,
-                event_type.version,
-                payload,
-                occurred_at,
-                recorded_at,
-                new.actor,
-                new.source,
-                new.correlation_id,
-                new.causation_id,
+                *covered,
                 previous,
                 occurred_ns,
                 recorded_ns,

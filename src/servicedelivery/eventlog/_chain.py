@@ -58,23 +58,11 @@ def chain_text(  # noqa: PLR0917 - called positionally once per appended event, 
 
 
 def chain_text_of(record: StoredRecord, previous: str) -> str:
-    """The chain text of a stored record, given the hash of the record before it."""
-    return chain_text(
-        position=record.position,
-        event_id=record.event_id,
-        stream_id=record.stream_id,
-        version=record.version,
-        type=record.type,
-        schema_version=record.schema_version,
-        payload=record.payload,
-        occurred_at=record.occurred_at,
-        recorded_at=record.recorded_at,
-        actor=record.actor,
-        source=record.source,
-        correlation_id=record.correlation_id,
-        causation_id=record.causation_id,
-        previous=previous,
-    )
+    """The chain text of a stored record, given the hash of the record before it.
+
+    A stored record's first fields are those the hash covers, in ``chain_text``'s order.
+    """
+    return chain_text(*record[:13], previous)
 
 
 def record_hash(text: str) -> str:

@@ -9,7 +9,7 @@ the only loops run over distinct categories.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
@@ -129,7 +129,8 @@ def raw_columns(
 def _categorical(values: Objects) -> Categorical:
     """Codes of a text column with ``None`` for missing: ``None`` becomes code -1."""
     present = values != None  # noqa: E711 - elementwise, not an identity test
-    categories, inverse = np.unique(values[present].astype(str), return_inverse=True)
+    # Sorted as Python strings: numpy's fixed-width text would drop trailing NUL characters.
+    categories, inverse = np.unique(values[present], return_inverse=True)
     codes = np.full(len(values), -1, dtype=np.int64)
     codes[present] = inverse
     return Categorical(codes, categories.astype(object))
@@ -225,9 +226,7 @@ class EventColumns:
         """
         module = pandas("EventColumns.to_pandas()")
 
-        def categorical(codes: npt.NDArray[Any], categories: Iterable[Any]) -> Any:
-            return module.Categorical.from_codes(codes, categories=module.Index(list(categories)))
-
+        categorical = categorical_maker(module)
         frame: pd.DataFrame = module.DataFrame(
             {
                 "position": self.position,
@@ -277,6 +276,15 @@ def pandas(purpose: str) -> Any:
     except ImportError:
         raise OptionalDependencyError("pandas", extra="pandas", purpose=purpose) from None
     return pd
+
+
+def categorical_maker(module: Any) -> Callable[[npt.NDArray[Any], Iterable[Any]], Any]:
+    """Builds pandas categoricals from codes (``-1``: missing) and their categories."""
+
+    def categorical(codes: npt.NDArray[Any], categories: Iterable[Any]) -> Any:
+        return module.Categorical.from_codes(codes, categories=module.Index(list(categories)))
+
+    return categorical
 
 
 def recode(column: Categorical) -> tuple[npt.NDArray[np.int32], Objects]:

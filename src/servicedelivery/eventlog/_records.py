@@ -189,8 +189,9 @@ class RecordedEvent(NamedTuple):
 class StoredRecord(NamedTuple):
     """One record as a backend stores it: plain values only.
 
-    The first fields are the record itself, which the hash covers; the next ones are facts derived
-    from it that columnar reads need (``verify`` checks that they still agree with the payload).
+    The first thirteen fields are the record itself, which the hash covers (in the order of the
+    chain's text); then the hash; then facts derived from the record that columnar reads need
+    (``verify`` checks that they still agree with the payload).
 
     Attributes:
         position: Global position, from 1, gap-free.

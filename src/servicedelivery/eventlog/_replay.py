@@ -9,6 +9,7 @@ date and analytics attributes, and the positions of the events each figure comes
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.errors import FieldError, ValidationError
-from servicedelivery.eventlog._columns import NO_TARGET, EventColumns, pandas
+from servicedelivery.eventlog._columns import NO_TARGET, EventColumns, categorical_maker, pandas
 from servicedelivery.eventlog._streams import StreamKind
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.model import (
@@ -150,9 +151,7 @@ class PortfolioView:
         """
         module = pandas("PortfolioView.to_pandas()")
 
-        def categorical(codes: npt.NDArray[Any], categories: Iterable[Any]) -> Any:
-            return module.Categorical.from_codes(codes, categories=module.Index(list(categories)))
-
+        categorical = categorical_maker(module)
         frame: pd.DataFrame = module.DataFrame(
             {
                 "item": self.items,
@@ -245,15 +244,13 @@ def replay(
 def _entity_ids(streams: Objects) -> Objects:
     """The entity ids of milestone stream ids: each without its ``"milestone:"`` prefix.
 
-    Fixed-width text viewed as a grid of characters drops the prefix's columns at once; numpy
-    pads shorter strings with NULs, which it strips when reading them back.
+    numpy applies the C-level slice to every element; fixed-width text would drop trailing NULs.
     """
-    if not len(streams):
-        return np.array([], dtype=object)
-    text = streams.astype(str)
-    width = text.dtype.itemsize // 4
-    grid = text.view("U1").reshape(len(text), width)[:, len(_PREFIX) :]
-    return np.ascontiguousarray(grid).view(f"U{width - len(_PREFIX)}").ravel().astype(object)
+    return np.asarray(_WITHOUT_PREFIX(streams), dtype=object)
+
+
+_WITHOUT_PREFIX = np.frompyfunc(operator.itemgetter(slice(len(_PREFIX), None)), 1, 1)
+_IS_MILESTONE = np.frompyfunc(operator.methodcaller("startswith", _PREFIX), 1, 1)
 
 
 class _Groups:
@@ -261,7 +258,7 @@ class _Groups:
 
     def __init__(self, columns: EventColumns, as_of_ns: int | None) -> None:
         # Milestone streams, by a vectorized test of their ids' prefix.
-        is_milestone = np.char.startswith(columns.streams.astype(str), _PREFIX)
+        is_milestone = np.asarray(_IS_MILESTONE(columns.streams), dtype=bool)
         keep = is_milestone[columns.stream] if len(is_milestone) else np.zeros(0, dtype=bool)
         if as_of_ns is not None:
             keep &= columns.occurred_ns <= as_of_ns
