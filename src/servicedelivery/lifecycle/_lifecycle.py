@@ -9,7 +9,6 @@ disagree.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -28,6 +27,7 @@ from servicedelivery.lifecycle._machine import LifecycleMachine
 from servicedelivery.lifecycle._mermaid import mermaid
 from servicedelivery.lifecycle._table import LifecycleTable
 from servicedelivery.model import DEFAULT_TAXONOMY, Milestone, MilestoneState, Owner, Taxonomy
+from servicedelivery.model._definitions import read_json
 
 if TYPE_CHECKING:
     from transitions import Machine
@@ -413,11 +413,7 @@ class Lifecycle:
     @classmethod
     def from_json(cls, text: str) -> Lifecycle:
         """Load a lifecycle from a JSON document; see :meth:`from_data`."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DefinitionError.single("", text[:40], f"a JSON document ({error})") from None
-        return cls.from_data(data)
+        return cls.from_data(read_json(text))
 
     def to_data(self) -> dict[str, Any]:
         """The lifecycle as plain data, in full, that :meth:`from_data` reads back unchanged."""
