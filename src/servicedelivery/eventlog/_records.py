@@ -21,6 +21,7 @@ from servicedelivery.errors import MISSING, FieldError, UnknownEventTypeError, V
 from servicedelivery.eventlog._events import Event, to_uuid_text, uuid_text
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
 from servicedelivery.model import structure
+from servicedelivery.model._definitions import unknown_keys
 from servicedelivery.model._validation import (
     Validated,
     aware_datetime,
@@ -95,11 +96,7 @@ class NewEvent(Validated):
         """
         if not isinstance(data, Mapping):
             raise ValidationError.single("", data, "a mapping with type, payload and occurred_at")
-        errors: list[FieldError] = [
-            FieldError(str(key), key, f"one of {', '.join(_DATA_KEYS)}")
-            for key in data
-            if key not in _DATA_KEYS
-        ]
+        errors = unknown_keys(data, _DATA_KEYS)
         unknown = False
         event: Event | None = None
         if "type" not in data or "payload" not in data:
