@@ -437,9 +437,10 @@ class SQLiteEventLog(EventLog):
     def _dictionary(self, sql: str) -> npt.NDArray[np.object_]:
         """A table of (id, text) as an array indexed by id."""
         rows = self._db.execute(sql).fetchall()
-        ids = np.array([row[0] for row in rows], dtype=np.int64)
+        table = np.array(rows, dtype=object).reshape(len(rows), 2)
+        ids = table[:, 0].astype(np.int64)
         result = np.empty(int(ids.max()) + 1 if len(ids) else 0, dtype=object)
-        result[ids] = [row[1] for row in rows]
+        result[ids] = table[:, 1]
         return result
 
     def _select_columns(self, from_position: int) -> RawColumns:
