@@ -15,6 +15,7 @@ from servicedelivery.errors import (
     FieldError,
     IntegrityError,
     InvalidTransition,
+    OptionalDependencyError,
     ServiceDeliveryError,
     SourceError,
     UnknownEventTypeError,
@@ -34,6 +35,7 @@ from servicedelivery.errors import (
         (InvalidTransition, ValueError),
         (EventIdConflictError, ValueError),
         (SourceError, ValueError),
+        (OptionalDependencyError, ImportError),
     ],
 )
 def test_leaves_inherit_the_root_and_the_fitting_builtin(leaf: type, builtin: type) -> None:
@@ -119,6 +121,7 @@ def test_an_empty_validation_error_is_refused() -> None:
         ConcurrencyError(stream_id="s", expected=2, actual=3),
         IntegrityError("chain broken", position=7),
         SourceError("not an event log", source="x.csv"),
+        OptionalDependencyError("pandas", extra="pandas", purpose="to_pandas()"),
     ],
 )
 def test_errors_survive_pickling(error: ServiceDeliveryError) -> None:
@@ -146,3 +149,12 @@ def test_unmapped_status_error_lists_every_status_with_counts() -> None:
     assert "3 rows" in text
     assert "'Odd'" in text
     assert "1 row)" in text
+
+
+def test_optional_dependency_error_says_how_to_install() -> None:
+    error = OptionalDependencyError("pandas", extra="pandas", purpose="converting results")
+    assert str(error) == (
+        "converting results needs pandas, which is not installed; "
+        "install it with: pip install 'servicedelivery[pandas]'"
+    )
+    assert error.name == "pandas"

@@ -17,7 +17,8 @@ The tree::
     │   ├── ConcurrencyError                  the stream is not at the expected version
     │   ├── EventIdConflictError (ValueError) an event id reused with a different payload
     │   └── IntegrityError                    stored records fail verification (tampering, corruption)
-    └── SourceError (ValueError)              a file or table that is not a usable event source
+    ├── SourceError (ValueError)              a file or table that is not a usable event source
+    └── OptionalDependencyError (ImportError) an optional extra (pandas, matplotlib) is not installed
 
 Every message names the field (with its path for nested data such as ``orders[2].target_at``), the
 bad value, and what was expected. The same facts are attributes, so a host can render them itself.
@@ -40,6 +41,7 @@ __all__ = [
     "FieldError",
     "IntegrityError",
     "InvalidTransition",
+    "OptionalDependencyError",
     "ServiceDeliveryError",
     "SourceError",
     "UnknownEventTypeError",
@@ -326,3 +328,30 @@ def _rebuild_source(full_message: str, source: str) -> SourceError:
     error.source = source
     Exception.__init__(error, full_message)
     return error
+
+
+class OptionalDependencyError(ServiceDeliveryError, ImportError):
+    """A feature needs an optional extra that is not installed; the core works without it.
+
+    Attributes:
+        package: The missing package, such as ``"pandas"``.
+        extra: The extra of ``servicedelivery`` that installs it.
+        purpose: What needed it.
+    """
+
+    def __init__(self, package: str, *, extra: str, purpose: str) -> None:
+        self.package = package
+        self.extra = extra
+        self.purpose = purpose
+        super().__init__(
+            f"{purpose} needs {package}, which is not installed; "
+            f"install it with: pip install 'servicedelivery[{extra}]'",
+            name=package,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_optional, (self.package, self.extra, self.purpose))
+
+
+def _rebuild_optional(package: str, extra: str, purpose: str) -> OptionalDependencyError:
+    return OptionalDependencyError(package, extra=extra, purpose=purpose)
