@@ -29,12 +29,13 @@ import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.errors import ValidationError
-from servicedelivery.metrics._episodes import Episodes, resolve_source
+from servicedelivery.metrics._episodes import Episodes, Marked, resolve_source
 from servicedelivery.metrics._frame import EventFrame
 from servicedelivery.metrics._options import (
     REOPENED,
     Reopened,
     check_choice,
+    in_states,
     state_lut,
 )
 from servicedelivery.metrics._percentiles import nearest_rank
@@ -191,28 +192,6 @@ class Passes:
     end: npt.NDArray[np.int64]
 
 
-def _per_item_first(
-    mask: npt.NDArray[np.bool_], episodes: Episodes, index: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    """Per item, the first episode where ``mask`` holds; one past the last episode if none."""
-    none = len(mask)
-    # The smallest index among the item's episodes, with indexes where mask fails pushed past them.
-    found: npt.NDArray[np.int64] = np.minimum.reduceat(
-        np.where(mask, index, none), episodes.offsets[:-1]
-    )
-    return found
-
-
-def _per_item_last(
-    mask: npt.NDArray[np.bool_], episodes: Episodes, index: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    """Per item, the last episode where ``mask`` holds; ``-1`` if none."""
-    found: npt.NDArray[np.int64] = np.maximum.reduceat(
-        np.where(mask, index, -1), episodes.offsets[:-1]
-    )
-    return found
-
-
 def passes(
     episodes: Episodes,
     *,
@@ -231,38 +210,37 @@ def passes(
         require_end: Whether the pass must be complete. Without it (for open work) the pass is the
             current one and its end is meaningless.
     """
-    items = len(episodes.offsets) - 1
+    offsets = episodes.offsets
+    items = len(offsets) - 1
     if not items:
         empty = np.empty(0, dtype=np.int64)
         return Passes(np.empty(0, dtype=np.bool_), empty, empty)
-    index = np.arange(len(episodes), dtype=np.int64)
-    is_end = end[episodes.state]
-    committed = start[episodes.state] | is_end
-    # An episode enters the end when it is an end state and the previous episode is not one of the
-    # same item; ``first_of_item`` breaks the chain between items.
-    first_of_item = np.zeros(len(episodes), dtype=np.bool_)
-    first_of_item[episodes.offsets[:-1]] = True
-    previous_is_end = np.zeros(len(episodes), dtype=np.bool_)
-    previous_is_end[1:] = is_end[:-1]
-    entry = is_end & (first_of_item | ~previous_is_end)
-    last_episode = episodes.offsets[1:] - 1
-    if reopened == "first":
-        completion = _per_item_first(entry, episodes, index)
-        complete = completion < len(episodes)
-    else:
-        completion = _per_item_last(entry, episodes, index)
-        complete = is_end[last_episode]
+    is_end = in_states(episodes.state, end)
+    completion = np.full(items, -1, dtype=np.int64)
+    if require_end or reopened == "last":
+        # An episode enters the end when it is an end state and the previous episode of the same
+        # item is not: the start of a run of end states.
+        entry = is_end.copy()
+        entry[1:] &= ~is_end[:-1]
+        entry[offsets[:-1]] = is_end[offsets[:-1]]
+        entries = Marked(entry, offsets)
+        if reopened == "first":
+            completion = entries.first()
+        else:
+            completion = np.where(is_end[offsets[1:] - 1], entries.last(), -1)
     if reopened == "last":
-        # The previous pass ended with the last end-state episode before the final completion; the
-        # counted pass starts at the first commitment after it. For open work, after any end state.
-        bound = completion if require_end else np.full(items, len(episodes), dtype=np.int64)
-        before = is_end & (index < bound[episodes.item])
-        previous = _per_item_last(before, episodes, index)
-        began = _per_item_first(committed & (index > previous[episodes.item]), episodes, index)
+        # The counted pass starts at the first commitment after the previous pass ended, that is
+        # after the last end-state episode before the final completion (for open work, after the
+        # last end-state episode of all).
+        ends = Marked(is_end, offsets)
+        previous = ends.last_before(completion) if require_end else ends.last()
+        committed = Marked(in_states(episodes.state, start | end), offsets)
+        began = committed.first_after(previous)
     else:
-        began = _per_item_first(committed, episodes, index)
-    started = began < len(episodes)
-    counted = (complete & started) if require_end else started
+        began = episodes.first_in(start | end)
+    counted = began >= 0
+    if require_end:
+        counted &= completion >= 0
     return Passes(counted, began, completion)
 
 

@@ -13,17 +13,20 @@ but it records that the state was entered, which counts for cycle time and throu
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import Any
+
 import attrs
 import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.errors import ValidationError
 from servicedelivery.metrics._frame import EventFrame
-from servicedelivery.metrics._options import OPEN_STATES, as_instant
+from servicedelivery.metrics._options import OPEN_STATES, as_instant, in_states
 from servicedelivery.metrics._reading import OWNER_NAMES, STATE_NAMES
 from servicedelivery.metrics._table import Column, Kind, Tabular, iso_instant
 
-__all__ = ["Episodes", "episodes", "resolve_source"]
+__all__ = ["Episodes", "Marked", "episodes", "resolve_source"]
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -33,40 +36,81 @@ class Episodes(Tabular):
     Attributes:
         frame: The frame the episodes come from, as of ``now``.
         now: The instant the episodes are seen at (ns since the epoch); last episodes end here.
-        item: ``int32`` item code (into ``frame.items``).
         state: ``int8`` state code.
         owner: ``int8`` owner code, ``-1`` when not blocked.
         reason: ``int16`` reason code, ``-1`` when not blocked.
         start: ``int64`` instant the episode began (its first event's time).
-        end: ``int64`` instant it ended: the next episode's start, or ``now`` for the last one.
         first_row: ``int64`` frame row of the event that began the episode.
-        events: ``int64`` how many events the episode holds (the first and those that repeated it).
-        last: ``bool``, whether this is its item's last episode (the current one at ``now``).
         offsets: ``int64``, one more than there are items: item ``i``'s episodes are
             ``offsets[i]:offsets[i + 1]``.
+
+    The ``item``, ``end`` and ``last`` columns are derived from these when first read.
     """
 
     frame: EventFrame
     now: int
-    item: npt.NDArray[np.int32]
     state: npt.NDArray[np.int8]
     owner: npt.NDArray[np.int8]
     reason: npt.NDArray[np.int16]
     start: npt.NDArray[np.int64]
-    end: npt.NDArray[np.int64]
     first_row: npt.NDArray[np.int64]
-    events: npt.NDArray[np.int64]
-    last: npt.NDArray[np.bool_]
     offsets: npt.NDArray[np.int64]
+    _firsts: dict[int, npt.NDArray[np.int64]] = attrs.field(factory=dict, init=False, repr=False)
 
     def __len__(self) -> int:
-        return len(self.item)
+        return len(self.start)
+
+    def first_in(self, lut: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        """Per item, its first episode in the states ``lut`` selects, or -1 if none.
+
+        Remembered per selection: cycle time and work item age both ask for the first committed
+        episode, and the episodes never change.
+        """
+        key = int(np.packbits(lut, bitorder="little")[0])
+        found = self._firsts.get(key)
+        if found is None:
+            found = Marked(in_states(self.state, lut), self.offsets).first()
+            self._firsts[key] = found
+        return found
+
+    @cached_property
+    def item(self) -> npt.NDArray[np.int32]:
+        """``int32`` item code of each episode (into ``frame.items``)."""
+        counts = np.diff(self.offsets)
+        return np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+
+    @cached_property
+    def last(self) -> npt.NDArray[np.bool_]:
+        """``bool``, whether each episode is its item's last (the current one at ``now``)."""
+        last = np.zeros(len(self), dtype=np.bool_)
+        last[self.offsets[1:] - 1] = True
+        return last
+
+    @cached_property
+    def end(self) -> npt.NDArray[np.int64]:
+        """``int64`` instant each episode ended: the next episode's start, or ``now`` if last."""
+        return self.ends(np.arange(len(self)))
+
+    def ends(self, episodes: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int64]:
+        """The end of these episodes only, without building the whole ``end`` column."""
+        if not len(self):
+            return np.empty(0, dtype=np.int64)
+        following = self.start[np.minimum(episodes + 1, len(self) - 1)]
+        # An item's last episode runs to now; any other ends where the next one begins.
+        ends: npt.NDArray[np.int64] = np.where(self.last[episodes], self.now, following)
+        return ends
 
     @property
     def duration(self) -> npt.NDArray[np.int64]:
         """``int64`` nanoseconds each episode lasted: ``end - start``."""
         duration: npt.NDArray[np.int64] = self.end - self.start
         return duration
+
+    @property
+    def events(self) -> npt.NDArray[np.int64]:
+        """``int64`` how many events each episode holds (the first and those that repeated it)."""
+        events: npt.NDArray[np.int64] = np.diff(self.first_row, append=len(self.frame))
+        return events
 
     def open_items(self) -> npt.NDArray[np.bool_]:
         """Per item, whether it is open at ``now``: its last episode's state is open."""
@@ -94,6 +138,55 @@ class Episodes(Tabular):
         evidence = frame.position if frame.event_id is None else frame.event_id
         columns.append(Column("first_event", evidence[self.first_row]))
         return columns
+
+
+class Marked:
+    """The episodes where a mask holds, located per item without a loop.
+
+    ``running`` counts marked episodes up to and including each episode, so an item's marked
+    episodes are the ranks ``before[i]`` to ``through[i] - 1`` of ``positions``, the marked
+    episodes' indexes in order: the first is ``positions[before[i]]``, the last
+    ``positions[through[i] - 1]``.
+    """
+
+    def __init__(self, mask: npt.NDArray[np.bool_], offsets: npt.NDArray[np.int64]) -> None:
+        self.positions = np.flatnonzero(mask)
+        # Counts fit 32 bits for any frame under two billion episodes, and sum twice as fast.
+        self.running: npt.NDArray[np.integer[Any]] = np.cumsum(
+            mask, dtype=np.int32 if len(mask) < 2**31 else np.int64
+        )
+        self.through = self.running[offsets[1:] - 1]
+        self.before = np.zeros_like(self.through)
+        self.before[1:] = self.through[:-1]
+
+    def _at(
+        self, rank: npt.NDArray[np.integer[Any]], valid: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.int64]:
+        if not len(self.positions):
+            return np.full(len(rank), -1, dtype=np.int64)
+        found = self.positions[np.clip(rank, 0, len(self.positions) - 1)]
+        located: npt.NDArray[np.int64] = np.where(valid, found, -1)
+        return located
+
+    def first(self) -> npt.NDArray[np.int64]:
+        """Per item, its first marked episode, or -1."""
+        return self._at(self.before, self.through > self.before)
+
+    def last(self) -> npt.NDArray[np.int64]:
+        """Per item, its last marked episode, or -1."""
+        return self._at(self.through - 1, self.through > self.before)
+
+    def first_after(self, episode: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Per item, its first marked episode after ``episode`` (-1: from the item's start)."""
+        rank: npt.NDArray[np.integer[Any]] = np.where(
+            episode >= 0, self.running[np.maximum(episode, 0)], self.before
+        )
+        return self._at(rank, rank < self.through)
+
+    def last_before(self, episode: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Per item, its last marked episode before ``episode``, which must be marked itself."""
+        rank: npt.NDArray[np.integer[Any]] = self.running[np.maximum(episode, 0)] - 2
+        return self._at(rank, (episode >= 0) & (rank >= self.before))
 
 
 def episodes(frame: EventFrame, *, now: object) -> Episodes:
@@ -124,28 +217,20 @@ def episodes(frame: EventFrame, *, now: object) -> Episodes:
         begins[1:] |= frame.owner[1:] != frame.owner[:-1]
         begins[1:] |= frame.reason[1:] != frame.reason[:-1]
     first_row = np.flatnonzero(begins)
-    item = frame.item[first_row]
-    start = frame.time[first_row]
-    last = np.ones(len(first_row), dtype=np.bool_)
-    np.not_equal(item[1:], item[:-1], out=last[:-1])
-    end = np.empty(len(first_row), dtype=np.int64)
-    end[:-1] = start[1:]
-    end[last] = at
-    events = np.diff(first_row, append=count)
+    # Every item's first row begins an episode, so its rank among the beginnings is the item's
+    # first episode; the ranks of the frame's item offsets are the episodes' item offsets.
     offsets = np.zeros(frame.item_count + 1, dtype=np.int64)
-    offsets[1:] = np.flatnonzero(last) + 1
+    if count:
+        ranks = np.cumsum(begins, dtype=np.int32 if count < 2**31 else np.int64)
+        offsets[1:] = ranks[frame.offsets[1:] - 1]
     return Episodes(
         frame=frame,
         now=at,
-        item=item,
         state=frame.state[first_row],
         owner=frame.owner[first_row],
         reason=frame.reason[first_row],
-        start=start,
-        end=end,
+        start=frame.time[first_row],
         first_row=first_row.astype(np.int64),
-        events=events.astype(np.int64),
-        last=last,
         offsets=offsets,
     )
 

@@ -18,7 +18,7 @@ from servicedelivery.errors import ValidationError
 from servicedelivery.metrics._durations import ItemDurations, cycle_time
 from servicedelivery.metrics._episodes import Episodes, resolve_source
 from servicedelivery.metrics._frame import EventFrame
-from servicedelivery.metrics._options import as_instant, state_lut
+from servicedelivery.metrics._options import as_instant, in_states, state_lut
 from servicedelivery.metrics._percentiles import GroupedValues, check_percentiles
 from servicedelivery.metrics._periods import Periods, periods_covering
 from servicedelivery.metrics._reading import STATE_NAMES
@@ -192,7 +192,8 @@ class CumulativeFlow(Tabular):
 
 def _items_at(episodes: Episodes, at: int, lut: npt.NDArray[np.bool_]) -> npt.NDArray[Any]:
     covering = (episodes.start <= at) & ((episodes.end > at) | episodes.last)
-    ids: npt.NDArray[Any] = episodes.frame.items[episodes.item[covering & lut[episodes.state]]]
+    chosen = covering & in_states(episodes.state, lut)
+    ids: npt.NDArray[Any] = episodes.frame.items[episodes.item[chosen]]
     return ids
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "Reopened",
     "as_instant",
     "check_choice",
+    "in_states",
     "state_lut",
 ]
 
@@ -73,6 +74,19 @@ def state_lut(states: Iterable[object], *, path: str) -> npt.NDArray[np.bool_]:
     lut = np.zeros(len(STATE_NAMES), dtype=np.bool_)
     lut[[STATE_NAMES.index(str(name)) for name in names]] = True
     return lut
+
+
+def in_states(codes: npt.NDArray[np.int8], lut: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Which state codes the lookup table selects: ``lut[codes]``, computed faster.
+
+    The table becomes the bits of one byte, and each code shifts it: bit ``code`` is the answer. A
+    shift per element is several times faster than indexing a table with ``int8`` codes.
+    """
+    bits = np.uint8(sum(1 << code for code in np.flatnonzero(lut).tolist()))
+    selected: npt.NDArray[np.bool_] = (
+        np.right_shift(bits, codes.view(np.uint8)) & np.uint8(1)
+    ).view(np.bool_)
+    return selected
 
 
 def check_choice(value: object, choices: Iterable[str], *, path: str) -> str:

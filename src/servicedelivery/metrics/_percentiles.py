@@ -21,6 +21,7 @@ from servicedelivery.errors import ValidationError
 __all__ = ["GroupedValues", "check_percentiles", "nearest_rank", "rank_index"]
 
 _MAX_DENOMINATOR = 1_000_000
+_FEW_GROUPS = 4_096  # up to this many groups, each group's values are sorted on their own
 
 
 def _as_fraction(q: object, *, path: str) -> Fraction:
@@ -89,18 +90,21 @@ class GroupedValues:
     """
 
     def __init__(self, values: npt.NDArray[Any], group: npt.NDArray[np.int64], groups: int) -> None:
-        # Sort by value, then stably by group: within each group the values end up in increasing
-        # order. A group index that fits 16 bits sorts stably by radix, in linear time.
-        by_value = np.argsort(values)
-        keys = group[by_value]
-        if groups <= np.iinfo(np.uint16).max:
-            keys = keys.astype(np.uint16)
-        order = by_value[np.argsort(keys, kind="stable")]
-        self.order = order
-        self.sorted = values[order]
         self.count = np.bincount(group, minlength=groups).astype(np.int64)
         self.starts = np.zeros(groups, dtype=np.int64)
         np.cumsum(self.count[:-1], out=self.starts[1:])
+        if groups <= _FEW_GROUPS:
+            # Gather the groups together with a stable radix sort on a 16-bit group index (linear
+            # time), then sort each group's values where they lie: one small sort per group.
+            order = np.argsort(group.astype(np.uint16), kind="stable")
+            self.sorted = values[order]
+            ends = self.starts + self.count
+            for index in np.flatnonzero(self.count > 1).tolist():
+                self.sorted[self.starts[index] : ends[index]].sort()
+        else:
+            # Sort by value, then stably by group: each group's values end up in increasing order.
+            by_value = np.argsort(values)
+            self.sorted = values[by_value[np.argsort(group[by_value], kind="stable")]]
 
     def _pick(self, position: npt.NDArray[np.int64], fill: object) -> npt.NDArray[Any]:
         if not len(self.sorted):

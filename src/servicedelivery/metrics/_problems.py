@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ class RowProblems:
         bad: npt.NDArray[np.bool_],
         *,
         column: str,
-        values: npt.NDArray[Any],
+        values: npt.NDArray[Any] | Callable[[], npt.NDArray[Any]],
         expected: str,
         rows: npt.NDArray[np.intp] | None = None,
     ) -> None:
@@ -41,7 +42,8 @@ class RowProblems:
         Args:
             bad: One flag per checked value.
             column: The column's name, as the user wrote it.
-            values: The checked values (the same length as ``bad``), to show what was found.
+            values: The checked values (the same length as ``bad``), to show what was found; or a
+                function that returns them, called only when a row is bad.
             expected: What would have been accepted.
             rows: The input row number of each checked value, when they are not ``0..n-1``.
         """
@@ -50,7 +52,8 @@ class RowProblems:
             return
         numbers = where if rows is None else rows[where]
         order = np.argsort(numbers, kind="stable")
-        self._kinds.append((column, expected, numbers[order], values[where[order]]))
+        shown = values() if callable(values) else values
+        self._kinds.append((column, expected, numbers[order], shown[where[order]]))
 
     def __bool__(self) -> bool:
         return bool(self._kinds)

@@ -138,19 +138,19 @@ def check_blocked_rows(
     problems.add(
         blocked & (reason == -1),
         column=reason_column,
-        values=np.full(len(state), None, dtype=object),
+        values=lambda: np.full(len(state), None, dtype=object),
         expected="a reason code for a blocked row",
     )
     problems.add(
         ~blocked & (reason != -1),
         column=reason_column,
-        values=_names_or_none(reason, taxonomy.codes),
+        values=lambda: _names_or_none(reason, taxonomy.codes),
         expected="no reason: the row is not blocked",
     )
     problems.add(
         ~blocked & (owner != -1),
         column=owner_column,
-        values=_names_or_none(owner, OWNER_NAMES),
+        values=lambda: _names_or_none(owner, OWNER_NAMES),
         expected="no owner: the row is not blocked",
     )
     return owner

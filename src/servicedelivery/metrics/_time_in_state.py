@@ -17,7 +17,13 @@ from servicedelivery.errors import ValidationError
 from servicedelivery.metrics._durations import DEFAULT_END, DEFAULT_START, passes
 from servicedelivery.metrics._episodes import Episodes, resolve_source
 from servicedelivery.metrics._frame import EventFrame
-from servicedelivery.metrics._options import REOPENED, Reopened, check_choice, state_lut
+from servicedelivery.metrics._options import (
+    REOPENED,
+    Reopened,
+    check_choice,
+    in_states,
+    state_lut,
+)
 from servicedelivery.metrics._reading import OWNER_NAMES, STATE_NAMES
 from servicedelivery.metrics._table import Column, Kind, Tabular, iso_instant
 
@@ -132,38 +138,45 @@ def time_in_state(
     if unknown or len(set(split)) != len(split):
         raise ValidationError.single("by", split, f"distinct names from {SPLITS}")
     split = tuple(name for name in SPLITS if name in split)
-    chosen = np.ones(len(episodes), dtype=np.bool_)
-    if states is not None:
-        chosen = state_lut(states, path="states")[episodes.state]
-    rows = np.flatnonzero(chosen)
+    if states is None:
+        rows = np.arange(len(episodes))
+    else:
+        rows = np.flatnonzero(in_states(episodes.state, state_lut(states, path="states")))
+    owners = len(OWNER_NAMES) + 1
     reasons = len(episodes.frame.taxonomy.codes) + 1
-    # One small integer per (state, owner, reason) combination, in that order of significance.
+    # One small integer per (state, owner, reason) combination, in that order of significance;
+    # owner and reason shifted by one so that -1 (none) is 0.
     key = episodes.state[rows].astype(np.int64)
     if "owner" in split:
-        key = key * (len(OWNER_NAMES) + 1) + (episodes.owner[rows] + 1)
+        key = key * owners + (episodes.owner[rows] + 1)
     if "reason" in split:
         key = key * reasons + (episodes.reason[rows] + 1)
-    # Episodes are in item order; a stable sort by the key keeps them so within each key, which
-    # makes runs of equal (key, item) contiguous for one reduceat.
-    order = np.argsort(key.astype(np.uint16) if key.max(initial=0) < 2**16 else key, kind="stable")
-    rows = rows[order]
-    key = key[order]
     item = episodes.item[rows]
-    begins = np.ones(len(rows), dtype=np.bool_)
+    duration = episodes.ends(rows) - episodes.start[rows]
+    if len(key) and key.min() != key.max():
+        # Rows are in item order; a stable sort by the key keeps them so within each key, which
+        # makes the rows of one (key, item) contiguous for one reduceat. A key that fits 16 bits
+        # sorts by radix, in linear time.
+        order = np.argsort(key.astype(np.uint16) if key.max() < 2**16 else key, kind="stable")
+        key, item, duration = key[order], item[order], duration[order]
+    begins = np.ones(len(key), dtype=np.bool_)
     begins[1:] = (key[1:] != key[:-1]) | (item[1:] != item[:-1])
     starts = np.flatnonzero(begins)
-    duration = episodes.duration[rows]
-    totals = np.add.reduceat(duration, starts) if len(rows) else duration
-    first = rows[starts]
+    totals = np.add.reduceat(duration, starts) if len(starts) else duration
+    first = key[starts]
+    reason = first % reasons - 1 if "reason" in split else np.full(len(first), -1)
+    first = first // reasons if "reason" in split else first
+    owner = first % owners - 1 if "owner" in split else np.full(len(first), -1)
+    state = first // owners if "owner" in split else first
     return StateDurations(
         episodes=episodes,
         split=split,
         item=item[starts],
-        state=episodes.state[first],
-        owner=episodes.owner[first] if "owner" in split else np.full(len(first), -1, np.int8),
-        reason=episodes.reason[first] if "reason" in split else np.full(len(first), -1, np.int16),
+        state=state.astype(np.int8),
+        owner=owner.astype(np.int8),
+        reason=reason.astype(np.int16),
         duration=totals.astype(np.int64),
-        count=np.diff(starts, append=len(rows)).astype(np.int64),
+        count=np.diff(starts, append=len(key)).astype(np.int64),
     )
 
 
@@ -254,7 +267,7 @@ def flow_efficiency(
     # that completes it; uncounted items get an empty window.
     low = np.where(chosen.counted, chosen.start, 0)[episodes.item]
     high = np.where(chosen.counted, chosen.end, 0)[episodes.item]
-    inside = (index >= low) & (index < high) & is_active[episodes.state]
+    inside = (index >= low) & (index < high) & in_states(episodes.state, is_active)
     spent = np.add.reduceat(np.where(inside, episodes.duration, 0), episodes.offsets[:-1])
     total = episodes.start[chosen.end[items]] - episodes.start[chosen.start[items]]
     return FlowEfficiency(
