@@ -89,7 +89,7 @@ def iso_instant(ns: int) -> str:
 
 
 def format_duration(ns: int) -> str:
-    """A duration for people: ``3d 04:05:06``, with fractions of a second when there are any."""
+    """A duration for people: ``3d 04:05:06``, with milliseconds when there are any."""
     if ns == NONE_NS:
         return "NaT"
     sign = "-" if ns < 0 else ""
@@ -98,8 +98,10 @@ def format_duration(ns: int) -> str:
     hours, seconds = divmod(seconds, 3600)
     minutes, seconds = divmod(seconds, 60)
     text = f"{sign}{days}d {hours:02d}:{minutes:02d}:{seconds:02d}"
-    if fraction:
-        text += f".{fraction:09d}".rstrip("0")
+    milliseconds = fraction // 1_000_000
+    if milliseconds:
+        # Shown to the millisecond; the exact nanoseconds are in the data.
+        text += f".{milliseconds:03d}"
     return text
 
 
