@@ -244,10 +244,6 @@ def passes(
     return Passes(counted, began, completion)
 
 
-def _states(values: Iterable[object], *, path: str) -> npt.NDArray[np.bool_]:
-    return state_lut(values, path=path)
-
-
 def _durations(
     metric: str,
     episodes: Episodes,
@@ -311,8 +307,8 @@ def cycle_time(
     episodes = resolve_source(source, now)
     chosen = passes(
         episodes,
-        start=_states(start, path="start"),
-        end=_states(end, path="end"),
+        start=state_lut(start, path="start"),
+        end=state_lut(end, path="end"),
         reopened=check_choice(reopened, REOPENED, path="reopened"),
     )
     return _durations("cycle time", episodes, chosen, until_now=False)
@@ -337,7 +333,7 @@ def lead_time(
     chosen = passes(
         episodes,
         start=np.ones(len(STATE_NAMES), dtype=np.bool_),
-        end=_states(end, path="end"),
+        end=state_lut(end, path="end"),
         reopened=check_choice(reopened, REOPENED, path="reopened"),
     )
     return _durations("lead time", episodes, chosen, until_now=False)
@@ -372,8 +368,8 @@ def work_item_age(
     mode = check_choice(reopened, ("span", "last"), path="reopened")
     chosen = passes(
         episodes,
-        start=_states(start, path="start"),
-        end=_states(end, path="end"),
+        start=state_lut(start, path="start"),
+        end=state_lut(end, path="end"),
         reopened=mode,
         require_end=False,
     )

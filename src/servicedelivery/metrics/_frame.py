@@ -9,6 +9,7 @@ which is the frame's one rule for ties.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -458,12 +459,12 @@ class EventFrame(Tabular):
         """How many items have at least one row."""
         return len(self.items)
 
-    @property
+    @cached_property
     def first_time(self) -> int | None:
         """The earliest instant in the frame (ns since the epoch), or ``None`` if it is empty."""
         return int(self.time.min()) if len(self.time) else None
 
-    @property
+    @cached_property
     def last_time(self) -> int | None:
         """The latest instant in the frame (ns since the epoch), or ``None`` if it is empty."""
         return int(self.time.max()) if len(self.time) else None
@@ -473,9 +474,9 @@ class EventFrame(Tabular):
 
         Items whose rows all come later disappear; attributes per item are those known at ``now``.
         """
-        keep = self.time <= now
-        if keep.all():
+        if self.last_time is None or self.last_time <= now:
             return self
+        keep = self.time <= now
         return self.take_rows(np.flatnonzero(keep))
 
     def codes_of(self, item_ids: Iterable[object]) -> npt.NDArray[np.int32]:
