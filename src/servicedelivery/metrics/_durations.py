@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.errors import ValidationError
-from servicedelivery.metrics._episodes import Episodes, Marked, resolve_source
+from servicedelivery.metrics._episodes import Episodes, FromEpisodes, Marked, resolve_source
 from servicedelivery.metrics._frame import EventFrame
 from servicedelivery.metrics._options import (
     REOPENED,
@@ -39,8 +39,8 @@ from servicedelivery.metrics._options import (
     state_lut,
 )
 from servicedelivery.metrics._percentiles import nearest_rank
-from servicedelivery.metrics._reading import OWNER_NAMES, STATE_NAMES
-from servicedelivery.metrics._table import Column, Kind, Tabular
+from servicedelivery.metrics._reading import STATE_NAMES
+from servicedelivery.metrics._table import Column, Kind, Tabular, status_columns
 
 __all__ = [
     "DEFAULT_END",
@@ -62,7 +62,7 @@ DEFAULT_END: tuple[str, ...] = ("done",)
 
 
 @attrs.frozen(eq=False, repr=False)
-class ItemDurations(Tabular):
+class ItemDurations(FromEpisodes, Tabular):
     """One duration per item, with the instants and the events that define it.
 
     Attributes:
@@ -94,26 +94,10 @@ class ItemDurations(Tabular):
         return len(self.item)
 
     @property
-    def frame(self) -> EventFrame:
-        """The frame the durations come from (as of ``now``)."""
-        return self.episodes.frame
-
-    @property
-    def now(self) -> int:
-        """The instant the durations were computed at (ns since the epoch)."""
-        return self.episodes.now
-
-    @property
     def duration(self) -> npt.NDArray[np.int64]:
         """``int64`` nanoseconds: ``end - start``, exact."""
         duration: npt.NDArray[np.int64] = self.end - self.start
         return duration
-
-    @property
-    def item_ids(self) -> npt.NDArray[Any]:
-        """The item id of each row."""
-        ids: npt.NDArray[Any] = self.frame.items[self.item]
-        return ids
 
     def percentile(self, q: float) -> int:
         """The q-th percentile of the durations, by nearest rank: an exact ``int`` of ns.
@@ -158,11 +142,7 @@ class ItemDurations(Tabular):
             Column("start", self.start, Kind.INSTANT),
             Column("end", self.end, Kind.INSTANT),
             Column("duration", self.duration, Kind.DURATION),
-            Column("state", np.array(STATE_NAMES, dtype=object)[self.state]),
-            Column("owner", np.array([*OWNER_NAMES, None], dtype=object)[self.owner]),
-            Column(
-                "reason", np.array([*self.frame.taxonomy.codes, None], dtype=object)[self.reason]
-            ),
+            *status_columns(self.state, self.owner, self.reason, reasons=self.frame.taxonomy.codes),
             Column("start_event", start_event),
             Column("end_event", end_event),
         ]

@@ -23,10 +23,9 @@ import numpy.typing as npt
 from servicedelivery.errors import ValidationError
 from servicedelivery.metrics._frame import EventFrame
 from servicedelivery.metrics._options import OPEN_STATES, as_instant, in_states
-from servicedelivery.metrics._reading import OWNER_NAMES, STATE_NAMES
-from servicedelivery.metrics._table import Column, Kind, Tabular, iso_instant
+from servicedelivery.metrics._table import Column, Kind, Tabular, iso_instant, status_columns
 
-__all__ = ["Episodes", "Marked", "episodes", "resolve_source"]
+__all__ = ["Episodes", "FromEpisodes", "Marked", "episodes", "resolve_source"]
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -134,9 +133,7 @@ class Episodes(Tabular):
         frame = self.frame
         columns = [
             Column("item", frame.items[self.item]),
-            Column("state", np.array(STATE_NAMES, dtype=object)[self.state]),
-            Column("owner", np.array([*OWNER_NAMES, None], dtype=object)[self.owner]),
-            Column("reason", np.array([*frame.taxonomy.codes, None], dtype=object)[self.reason]),
+            *status_columns(self.state, self.owner, self.reason, reasons=frame.taxonomy.codes),
             Column("start", self.start, Kind.INSTANT),
             Column("end", self.end, Kind.INSTANT),
             Column("duration", self.duration, Kind.DURATION),
@@ -241,6 +238,33 @@ def episodes(frame: EventFrame, *, now: object) -> Episodes:
         begins=begins,
         offsets=offsets,
     )
+
+
+class FromEpisodes:
+    """Mixin for results computed from episodes: their frame, ``now``, and the ids of their items.
+
+    A subclass has the ``episodes`` it was computed from and an ``item`` code per row.
+    """
+
+    __slots__ = ()
+    episodes: Episodes
+    item: npt.NDArray[np.int32]
+
+    @property
+    def frame(self) -> EventFrame:
+        """The frame the result comes from (as of ``now``)."""
+        return self.episodes.frame
+
+    @property
+    def now(self) -> int:
+        """The instant the result was computed at (ns since the epoch)."""
+        return self.episodes.now
+
+    @property
+    def item_ids(self) -> npt.NDArray[Any]:
+        """The item id of each row."""
+        ids: npt.NDArray[Any] = self.frame.items[self.item]
+        return ids
 
 
 def resolve_source(

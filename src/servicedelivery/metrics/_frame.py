@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import attrs
 import numpy as np
@@ -28,7 +28,7 @@ from servicedelivery.metrics._reading import (
     check_blocked_rows,
     code_column,
 )
-from servicedelivery.metrics._table import Column, Kind, Tabular
+from servicedelivery.metrics._table import Column, Kind, Tabular, status_columns
 from servicedelivery.model import DEFAULT_TAXONOMY, StatusMap, Taxonomy
 
 if TYPE_CHECKING:
@@ -200,18 +200,18 @@ class EventFrame(Tabular):
                 what was wrong.
         """
         taxonomy = _choose_taxonomy(taxonomy, status_map)
-        if status_map is None and state is None:
-            state = "state"
         _check_options(state, status_map, owner, reason)
         names = _needed_columns(
-            item=item,
-            time=time,
-            state=state,
-            status_map=status_map,
-            owner=owner,
-            reason=reason,
-            event_id=event_id,
-            attributes=attributes,
+            _ColumnOptions(
+                item=item,
+                time=time,
+                state=state,
+                status_map=status_map,
+                owner=owner,
+                reason=reason,
+                event_id=event_id,
+                attributes=attributes,
+            )
         )
         arrays = _gather(columns, names)
         count = _common_length(arrays)
@@ -286,20 +286,7 @@ class EventFrame(Tabular):
         )
 
     @classmethod
-    def from_pandas(
-        cls,
-        data: pd.DataFrame,
-        *,
-        item: str = "item",
-        time: str = "time",
-        state: str | None = None,
-        status_map: StatusMap | None = None,
-        owner: str | None = None,
-        reason: str | None = None,
-        event_id: str | None = None,
-        attributes: Sequence[str] = (),
-        taxonomy: Taxonomy | None = None,
-    ) -> EventFrame:
+    def from_pandas(cls, data: pd.DataFrame, **options: Unpack[_ColumnOptions]) -> EventFrame:
         """Build a frame from a pandas DataFrame; the options are those of :meth:`from_columns`.
 
         Timezone-aware datetime columns are read exactly (to the nanosecond); categorical columns
@@ -309,47 +296,16 @@ class EventFrame(Tabular):
         Raises:
             ValidationError: As :meth:`from_columns`.
         """
-        names = _needed_columns(
-            item=item,
-            time=time,
-            state=state,
-            status_map=status_map,
-            owner=owner,
-            reason=reason,
-            event_id=event_id,
-            attributes=attributes,
-        )
+        names = _needed_columns(options)
         missing = [name for name in names if name not in data.columns]
         if missing:
             raise _missing_columns(missing, list(map(str, data.columns)))
         columns = {name: _from_series(data[name]) for name in names}
-        return cls.from_columns(
-            columns,
-            item=item,
-            time=time,
-            state=state,
-            status_map=status_map,
-            owner=owner,
-            reason=reason,
-            event_id=event_id,
-            attributes=attributes,
-            taxonomy=taxonomy,
-        )
+        return cls.from_columns(columns, **options)
 
     @classmethod
     def from_records(
-        cls,
-        records: Iterable[Mapping[str, object]],
-        *,
-        item: str = "item",
-        time: str = "time",
-        state: str | None = None,
-        status_map: StatusMap | None = None,
-        owner: str | None = None,
-        reason: str | None = None,
-        event_id: str | None = None,
-        attributes: Sequence[str] = (),
-        taxonomy: Taxonomy | None = None,
+        cls, records: Iterable[Mapping[str, object]], **options: Unpack[_ColumnOptions]
     ) -> EventFrame:
         """Build a frame from rows (mappings, such as ``csv.DictReader`` gives); see :meth:`from_columns`.
 
@@ -358,34 +314,13 @@ class EventFrame(Tabular):
         Raises:
             ValidationError: As :meth:`from_columns`.
         """
-        names = _needed_columns(
-            item=item,
-            time=time,
-            state=state,
-            status_map=status_map,
-            owner=owner,
-            reason=reason,
-            event_id=event_id,
-            attributes=attributes,
-        )
         rows = list(records)
         columns: dict[str, object] = {}
-        for name in names:
+        for name in _needed_columns(options):
             values = np.empty(len(rows), dtype=object)
             values[:] = [row.get(name) for row in rows]
             columns[name] = values
-        return cls.from_columns(
-            columns,
-            item=item,
-            time=time,
-            state=state,
-            status_map=status_map,
-            owner=owner,
-            reason=reason,
-            event_id=event_id,
-            attributes=attributes,
-            taxonomy=taxonomy,
-        )
+        return cls.from_columns(columns, **options)
 
     @classmethod
     def _sorted(
@@ -539,9 +474,7 @@ class EventFrame(Tabular):
         columns = [
             Column("item", self.items[self.item]),
             Column("time", self.time, Kind.INSTANT),
-            Column("state", np.array(STATE_NAMES, dtype=object)[self.state]),
-            Column("owner", np.array([*OWNER_NAMES, None], dtype=object)[self.owner]),
-            Column("reason", np.array([*self.taxonomy.codes, None], dtype=object)[self.reason]),
+            *status_columns(self.state, self.owner, self.reason, reasons=self.taxonomy.codes),
         ]
         if self.event_id is not None:
             columns.append(Column("event_id", self.event_id))
@@ -577,28 +510,39 @@ def _check_options(
         raise ValidationError(clashes)
 
 
-def _needed_columns(
-    *,
-    item: str,
-    time: str,
-    state: str | None,
-    status_map: StatusMap | None,
-    owner: str | None,
-    reason: str | None,
-    event_id: str | None,
-    attributes: Sequence[str],
-) -> list[str]:
-    wanted = [item, time]
-    wanted.extend(status_map.columns if status_map is not None else [state or "state"])
-    wanted.extend(name for name in (owner, reason, event_id) if name is not None)
+class _ColumnOptions(TypedDict, total=False):
+    """The options of :meth:`EventFrame.from_columns`, for the constructors that forward them."""
+
+    item: str
+    time: str
+    state: str | None
+    status_map: StatusMap | None
+    owner: str | None
+    reason: str | None
+    event_id: str | None
+    attributes: Sequence[str]
+    taxonomy: Taxonomy | None
+
+
+def _needed_columns(options: _ColumnOptions) -> list[str]:
+    """The columns the options name, in order, each once."""
+    status_map = options.get("status_map")
+    attributes = list(options.get("attributes", ()))
+    wanted = [options.get("item", "item"), options.get("time", "time")]
+    wanted.extend(
+        status_map.columns if status_map is not None else [options.get("state") or "state"]
+    )
+    wanted.extend(
+        name
+        for name in (options.get("owner"), options.get("reason"), options.get("event_id"))
+        if name is not None
+    )
     wanted.extend(attributes)
     reserved = sorted(set(attributes) & RESERVED_NAMES)
     if reserved:
         raise ValidationError(
             [
-                FieldError(
-                    f"attributes[{list(attributes).index(name)}]", name, "not a reserved name"
-                )
+                FieldError(f"attributes[{attributes.index(name)}]", name, "not a reserved name")
                 for name in reserved
             ],
             title=f"attribute names cannot be {sorted(RESERVED_NAMES)}",

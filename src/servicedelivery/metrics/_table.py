@@ -17,12 +17,21 @@ import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.errors import OptionalDependencyError
+from servicedelivery.metrics._reading import OWNER_NAMES, STATE_NAMES
 from servicedelivery.model import NS_PER_DAY, NS_PER_SECOND
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["NONE_NS", "Column", "Kind", "Tabular", "import_pandas", "iso_instant"]
+__all__ = [
+    "NONE_NS",
+    "Column",
+    "Kind",
+    "Tabular",
+    "import_pandas",
+    "iso_instant",
+    "status_columns",
+]
 
 NONE_NS = np.iinfo(np.int64).min
 """The "no instant" / "no duration" marker: numpy's and pandas' NaT."""
@@ -47,6 +56,21 @@ class Column:
     name: str
     values: npt.NDArray[Any]
     kind: Kind = Kind.PLAIN
+
+
+def status_columns(
+    state: npt.NDArray[np.int8],
+    owner: npt.NDArray[np.int8],
+    reason: npt.NDArray[np.int16],
+    *,
+    reasons: Sequence[str],
+) -> list[Column]:
+    """State, owner and reason codes as columns of their names (``None`` for code -1)."""
+    return [
+        Column("state", np.array(STATE_NAMES, dtype=object)[state]),
+        Column("owner", np.array([*OWNER_NAMES, None], dtype=object)[owner]),
+        Column("reason", np.array([*reasons, None], dtype=object)[reason]),
+    ]
 
 
 def import_pandas() -> Any:

@@ -7,7 +7,6 @@ one of each item ending at ``now``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import attrs
 import numpy as np
@@ -15,7 +14,7 @@ import numpy.typing as npt
 
 from servicedelivery.errors import ValidationError
 from servicedelivery.metrics._durations import DEFAULT_END, DEFAULT_START, passes
-from servicedelivery.metrics._episodes import Episodes, resolve_source
+from servicedelivery.metrics._episodes import Episodes, FromEpisodes, resolve_source
 from servicedelivery.metrics._frame import EventFrame
 from servicedelivery.metrics._options import (
     REOPENED,
@@ -24,8 +23,8 @@ from servicedelivery.metrics._options import (
     in_states,
     state_lut,
 )
-from servicedelivery.metrics._reading import OWNER_NAMES, STATE_NAMES
-from servicedelivery.metrics._table import Column, Kind, Tabular, iso_instant
+from servicedelivery.metrics._reading import OWNER_NAMES
+from servicedelivery.metrics._table import Column, Kind, Tabular, iso_instant, status_columns
 
 __all__ = [
     "SPLITS",
@@ -40,7 +39,7 @@ SPLITS: tuple[str, ...] = ("owner", "reason")
 
 
 @attrs.frozen(eq=False, repr=False)
-class StateDurations(Tabular):
+class StateDurations(FromEpisodes, Tabular):
     """Total time per item and state (and owner, reason, when split by them).
 
     One row per combination an item had at least one episode in (a zero-length episode counts),
@@ -71,22 +70,6 @@ class StateDurations(Tabular):
     def __len__(self) -> int:
         return len(self.item)
 
-    @property
-    def frame(self) -> EventFrame:
-        """The frame the durations come from (as of ``now``)."""
-        return self.episodes.frame
-
-    @property
-    def now(self) -> int:
-        """The instant the durations were computed at (ns since the epoch)."""
-        return self.episodes.now
-
-    @property
-    def item_ids(self) -> npt.NDArray[Any]:
-        """The item id of each row."""
-        ids: npt.NDArray[Any] = self.frame.items[self.item]
-        return ids
-
     def _title(self) -> str:
         split = " and ".join(("state", *self.split))
         return f"Time in state by {split}: {len(self):,} rows, as of {iso_instant(self.now)}"
@@ -94,11 +77,7 @@ class StateDurations(Tabular):
     def _columns(self) -> list[Column]:
         return [
             Column("item", self.item_ids),
-            Column("state", np.array(STATE_NAMES, dtype=object)[self.state]),
-            Column("owner", np.array([*OWNER_NAMES, None], dtype=object)[self.owner]),
-            Column(
-                "reason", np.array([*self.frame.taxonomy.codes, None], dtype=object)[self.reason]
-            ),
+            *status_columns(self.state, self.owner, self.reason, reasons=self.frame.taxonomy.codes),
             Column("duration", self.duration, Kind.DURATION),
             Column("episodes", self.count),
             *(
@@ -181,7 +160,7 @@ def time_in_state(
 
 
 @attrs.frozen(eq=False, repr=False)
-class FlowEfficiency(Tabular):
+class FlowEfficiency(FromEpisodes, Tabular):
     """Flow efficiency of completed items: the share of their cycle time spent in active states.
 
     Attributes:
@@ -225,7 +204,7 @@ class FlowEfficiency(Tabular):
 
     def _columns(self) -> list[Column]:
         return [
-            Column("item", self.episodes.frame.items[self.item]),
+            Column("item", self.item_ids),
             Column("active", self.active, Kind.DURATION),
             Column("total", self.total, Kind.DURATION),
             Column("ratio", self.ratio),
