@@ -18,7 +18,7 @@ The tree::
     │   ├── EventIdConflictError (ValueError) an event id reused with a different payload
     │   └── IntegrityError                    stored records fail verification (tampering, corruption)
     ├── SourceError (ValueError)              a file or table that is not a usable event source
-    └── OptionalDependencyError (ImportError) an optional extra (pandas, matplotlib) is not installed
+    └── OptionalDependencyError (ImportError) an optional extra (pandas, matplotlib, ...) is missing
 
 Every message names the field (with its path for nested data such as ``orders[2].target_at``), the
 bad value, and what was expected. The same facts are attributes, so a host can render them itself.

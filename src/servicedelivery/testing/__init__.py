@@ -4,6 +4,7 @@ Install with the ``testing`` extra (``pip install servicedelivery[testing]``), w
 and pytest.
 """
 
+from servicedelivery.testing._calendars import business_calendars
 from servicedelivery.testing._strategies import (
     TIMEZONES,
     aware_datetimes,
@@ -23,6 +24,7 @@ from servicedelivery.testing._strategies import (
 __all__ = [
     "TIMEZONES",
     "aware_datetimes",
+    "business_calendars",
     "cases",
     "identifiers",
     "invoices",
