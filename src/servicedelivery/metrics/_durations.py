@@ -22,6 +22,7 @@ Every definition is to the instant, on episodes (see :mod:`servicedelivery.metri
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
 import attrs
@@ -74,9 +75,8 @@ class ItemDurations(FromEpisodes, Tabular):
         start_episode: ``int64`` episode whose first event set ``start``.
         end_episode: ``int64`` episode whose first event set ``end``; ``-1`` when ``end`` is
             ``now``.
-        state: ``int8`` state at ``end``: the completing state, or the current one for open items.
-        owner: ``int8`` owner at ``end`` (``-1`` unless blocked).
-        reason: ``int16`` reason at ``end`` (``-1`` unless blocked).
+        at_episode: ``int64`` episode the item is in at ``end``: the completing one, or the
+            current one for open items; ``state``, ``owner`` and ``reason`` are its.
     """
 
     metric: str
@@ -86,12 +86,25 @@ class ItemDurations(FromEpisodes, Tabular):
     end: npt.NDArray[np.int64]
     start_episode: npt.NDArray[np.int64]
     end_episode: npt.NDArray[np.int64]
-    state: npt.NDArray[np.int8]
-    owner: npt.NDArray[np.int8]
-    reason: npt.NDArray[np.int16]
+    at_episode: npt.NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.item)
+
+    @cached_property
+    def state(self) -> npt.NDArray[np.int8]:
+        """``int8`` state at ``end``: the completing state, or the current one for open items."""
+        return self.episodes.state[self.at_episode]
+
+    @cached_property
+    def owner(self) -> npt.NDArray[np.int8]:
+        """``int8`` owner at ``end`` (``-1`` unless blocked)."""
+        return self.episodes.owner[self.at_episode]
+
+    @cached_property
+    def reason(self) -> npt.NDArray[np.int16]:
+        """``int16`` reason at ``end`` (``-1`` unless blocked)."""
+        return self.episodes.reason[self.at_episode]
 
     @property
     def duration(self) -> npt.NDArray[np.int64]:
@@ -249,9 +262,7 @@ def _durations(
         end=end,
         start_episode=start_episode,
         end_episode=end_episode,
-        state=episodes.state[at_episode],
-        owner=episodes.owner[at_episode],
-        reason=episodes.reason[at_episode],
+        at_episode=at_episode,
     )
 
 

@@ -7,6 +7,7 @@ one of each item ending at ``now``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 import numpy as np
@@ -23,7 +24,7 @@ from servicedelivery.metrics._options import (
     in_states,
     state_lut,
 )
-from servicedelivery.metrics._reading import OWNER_NAMES
+from servicedelivery.metrics._reading import OWNER_NAMES, STATE_NAMES
 from servicedelivery.metrics._table import Column, Kind, Tabular, iso_instant, status_columns
 
 __all__ = [
@@ -121,39 +122,45 @@ def time_in_state(
         rows = np.arange(len(episodes))
     else:
         rows = np.flatnonzero(in_states(episodes.state, state_lut(states, path="states")))
-    owners = len(OWNER_NAMES) + 1
-    reasons = len(episodes.frame.taxonomy.codes) + 1
+    owners = len(OWNER_NAMES) + 1 if "owner" in split else 1
+    reasons = len(episodes.frame.taxonomy.codes) + 1 if "reason" in split else 1
+    keys = len(STATE_NAMES) * owners * reasons
     # One small integer per (state, owner, reason) combination, in that order of significance;
-    # owner and reason shifted by one so that -1 (none) is 0.
-    key = episodes.state[rows].astype(np.int64)
+    # owner and reason shifted by one so that -1 (none) is 0. Unsplit parts are always 0.
+    dtype = np.uint16 if keys <= 2**16 else np.int64
+    key: npt.NDArray[Any] = episodes.state[rows].astype(dtype)
     if "owner" in split:
-        key = key * owners + (episodes.owner[rows] + 1)
+        key = key * owners + (episodes.owner[rows] + 1).astype(dtype)
     if "reason" in split:
-        key = key * reasons + (episodes.reason[rows] + 1)
+        key = key * reasons + (episodes.reason[rows] + 1).astype(dtype)
     item = episodes.item[rows]
     duration = episodes.ends(rows) - episodes.start[rows]
-    if len(key) and key.min() != key.max():
+    per_key = np.bincount(key, minlength=keys)
+    if np.count_nonzero(per_key) > 1:
         # Rows are in item order; a stable sort by the key keeps them so within each key, which
-        # makes the rows of one (key, item) contiguous for one reduceat. A key that fits 16 bits
-        # sorts by radix, in linear time.
-        order = np.argsort(key.astype(np.uint16) if key.max() < 2**16 else key, kind="stable")
-        key, item, duration = key[order], item[order], duration[order]
+        # makes the rows of one (key, item) contiguous for one reduceat. A 16-bit key sorts by
+        # radix, in linear time, and the sorted keys are just each key repeated its count.
+        order = np.argsort(key, kind="stable")
+        key = np.repeat(np.arange(keys, dtype=dtype), per_key)
+        item, duration = item[order], duration[order]
     begins = np.ones(len(key), dtype=np.bool_)
     begins[1:] = (key[1:] != key[:-1]) | (item[1:] != item[:-1])
     starts = np.flatnonzero(begins)
     totals = np.add.reduceat(duration, starts) if len(starts) else duration
+    # Decode each combination with small tables rather than dividing every row's key.
+    combination = np.arange(keys)
     first = key[starts]
-    reason = first % reasons - 1 if "reason" in split else np.full(len(first), -1)
-    first = first // reasons if "reason" in split else first
-    owner = first % owners - 1 if "owner" in split else np.full(len(first), -1)
-    state = first // owners if "owner" in split else first
     return StateDurations(
         episodes=episodes,
         split=split,
         item=item[starts],
-        state=state.astype(np.int8),
-        owner=owner.astype(np.int8),
-        reason=reason.astype(np.int16),
+        state=(combination // (owners * reasons)).astype(np.int8)[first],
+        owner=(combination // reasons % owners - 1).astype(np.int8)[first]
+        if "owner" in split
+        else np.full(len(first), -1, dtype=np.int8),
+        reason=(combination % reasons - 1).astype(np.int16)[first]
+        if "reason" in split
+        else np.full(len(first), -1, dtype=np.int16),
         duration=totals.astype(np.int64),
         count=np.diff(starts, append=len(key)).astype(np.int64),
     )
