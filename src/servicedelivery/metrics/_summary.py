@@ -170,13 +170,15 @@ def _factorize(
             len(rows_unique),
             [rows_unique[:, i].astype(np.int32) for i in range(len(columns))],
         )
-    # Mixed-radix number of the codes (shifted by one so that -1, "none", is digit 0).
-    combined = np.zeros(rows, dtype=np.int64)
+    # Mixed-radix number of the codes (shifted by one so that -1, "none", is digit 0), in the
+    # narrowest integers that hold it: the arithmetic runs over every row.
+    dtype = np.int32 if space < 2**31 else np.int64
+    combined: npt.NDArray[Any] = np.zeros(rows, dtype=dtype)
     for column, radix in zip(columns, radices, strict=True):
-        combined = combined * radix + (column.codes.astype(np.int64) + 1)
+        combined = combined * radix + (column.codes.astype(dtype) + 1)
     if space <= max(4 * rows, 1 << 20):
         present = np.bincount(combined, minlength=space) > 0
-        number = np.cumsum(present) - 1
+        number = (np.cumsum(present) - 1).astype(np.int32)
         unique = np.flatnonzero(present)
         group = number[combined]
     else:
