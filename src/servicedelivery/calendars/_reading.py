@@ -8,14 +8,14 @@ paths the caller places under its own.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pendulum
 
 from servicedelivery.calendars._hours import WEEKDAYS, Weekday, WorkingHours
-from servicedelivery.errors import DefinitionError, FieldError, ValidationError
+from servicedelivery.errors import FieldError, ValidationError
+from servicedelivery.model._definitions import read_json, unknown_keys
 
 __all__ = [
     "read",
@@ -27,24 +27,6 @@ __all__ = [
 ]
 
 _WEEKDAY_NAMES = tuple(day.value for day in WEEKDAYS)
-
-
-def unknown_keys(data: Mapping[Any, Any], known: tuple[str, ...]) -> list[FieldError]:
-    """An error for every key of a definition's data that is not one of ``known``."""
-    expected = f"no such key; expected one of {', '.join(known)}"
-    return [FieldError(str(key), data[key], expected) for key in data if key not in known]
-
-
-def read_json(text: str) -> object:
-    """A definition's JSON document as plain data.
-
-    Raises:
-        DefinitionError: The text is not JSON.
-    """
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DefinitionError.single("", text[:40], f"a JSON document ({error})") from None
 
 
 def read(

@@ -9,7 +9,6 @@ map declares a fallback.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +23,7 @@ from servicedelivery.errors import (
     UnmappedStatusError,
     ValidationError,
 )
+from servicedelivery.model._definitions import read_json
 from servicedelivery.model._enums import OWNERS, STATES, MilestoneState, Owner
 from servicedelivery.model._taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from servicedelivery.model._validation import (
@@ -323,11 +323,7 @@ class StatusMap:
     @classmethod
     def from_json(cls, text: str, *, taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> StatusMap:
         """Load a status map from a JSON document; see :meth:`from_data`."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DefinitionError.single("", text[:40], f"a JSON document ({error})") from None
-        return cls.from_data(data, taxonomy=taxonomy)
+        return cls.from_data(read_json(text), taxonomy=taxonomy)
 
     def to_data(self) -> dict[str, Any]:
         """The map as plain data that :meth:`from_data` reads back unchanged."""

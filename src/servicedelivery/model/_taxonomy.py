@@ -7,7 +7,6 @@ gets completion and typo checking.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum, unique
 from typing import Any
@@ -16,6 +15,7 @@ import attrs
 
 from servicedelivery.errors import MISSING, DefinitionError, FieldError, ValidationError
 from servicedelivery.model._convert import structure
+from servicedelivery.model._definitions import read_json
 from servicedelivery.model._enums import Owner
 from servicedelivery.model._validation import Validated, checked, label, member_of, slug, text
 
@@ -184,11 +184,7 @@ class Taxonomy:
     @classmethod
     def from_json(cls, text: str) -> Taxonomy:
         """Load a taxonomy from a JSON document; see :meth:`from_data`."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DefinitionError.single("", text[:40], f"a JSON document ({error})") from None
-        return cls.from_data(data)
+        return cls.from_data(read_json(text))
 
     def to_data(self) -> dict[str, Any]:
         """The taxonomy as plain data that :meth:`from_data` reads back unchanged."""

@@ -5,6 +5,7 @@ and pytest.
 """
 
 from servicedelivery.testing._calendars import business_calendars
+from servicedelivery.testing._lifecycle import histories, lifecycles
 from servicedelivery.testing._strategies import (
     TIMEZONES,
     aware_datetimes,
@@ -26,8 +27,10 @@ __all__ = [
     "aware_datetimes",
     "business_calendars",
     "cases",
+    "histories",
     "identifiers",
     "invoices",
+    "lifecycles",
     "milestones",
     "money",
     "orders",
