@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import sys
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -392,3 +393,24 @@ def test_the_core_works_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
 @given(st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=20))
 def test_categorical_round_trips_its_values(values: list[str]) -> None:
     assert Categorical.from_values(values).labels().tolist() == values
+
+
+def test_any_codes_and_categories_are_taken_as_a_categorical() -> None:
+    class Coded(NamedTuple):
+        codes: np.ndarray
+        categories: np.ndarray
+
+    frame = EventFrame.from_columns(
+        {
+            "item": pd.Categorical(["b", "a", "b"]),
+            "time": [3, 1, 2],
+            "state": Coded(
+                np.array([0, 1, 3]), np.array(["planned", "in_progress", "blocked", "done"])
+            ),
+            "team": Coded(np.array([-1, 0, 1]), np.array(["x", "y"], dtype=object)),
+        },
+        attributes=["team"],
+    )
+    assert frame.items.tolist() == ["a", "b"]
+    assert frame.state.tolist() == [1, 3, 0]
+    assert frame.attributes["team"].labels().tolist() == ["x", "y", None]

@@ -30,9 +30,16 @@ _BLOCKED = STATES.index(MilestoneState.BLOCKED)
 
 
 def as_column(value: object) -> npt.NDArray[Any] | Categorical | None:
-    """An input column as a numpy array (or a :class:`Categorical` as given); ``None`` if not 1-D."""
+    """An input column as a numpy array or a :class:`Categorical`; ``None`` if not 1-D.
+
+    Anything with ``codes`` and ``categories`` (a pandas ``Categorical``, the event log's columns)
+    is taken as codes into categories, without decoding.
+    """
     if isinstance(value, Categorical):
         return value
+    codes, categories = getattr(value, "codes", None), getattr(value, "categories", None)
+    if codes is not None and categories is not None:
+        return Categorical(np.asarray(codes), np.asarray(categories, dtype=object))
     array = np.asarray(value)
     return array if array.ndim == 1 else None
 
