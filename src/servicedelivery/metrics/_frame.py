@@ -17,8 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.errors import MISSING, FieldError, UnmappedStatusError, ValidationError
+from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.metrics._categorical import Categorical, missing_mask
 from servicedelivery.metrics._instants import epoch_ns_column
+from servicedelivery.metrics._order import item_time_order
 from servicedelivery.metrics._problems import RowProblems
 from servicedelivery.metrics._reading import (
     OWNER_NAMES,
@@ -29,6 +31,7 @@ from servicedelivery.metrics._reading import (
     code_column,
 )
 from servicedelivery.metrics._table import Column, Kind, Tabular, status_columns
+from servicedelivery.metrics._triggers import states_from_triggers
 from servicedelivery.model import DEFAULT_TAXONOMY, StatusMap, Taxonomy
 
 if TYPE_CHECKING:
@@ -170,6 +173,8 @@ class EventFrame(Tabular):
         time: str = "time",
         state: str | None = None,
         status_map: StatusMap | None = None,
+        trigger: str | None = None,
+        lifecycle: Lifecycle | None = None,
         owner: str | None = None,
         reason: str | None = None,
         event_id: str | None = None,
@@ -177,6 +182,10 @@ class EventFrame(Tabular):
         taxonomy: Taxonomy | None = None,
     ) -> EventFrame:
         """Build a frame from named columns, in the spirit of pm4py's column keys.
+
+        The state of each row comes from one of three kinds of column: canonical states
+        (``state``), a source system's statuses (``status_map``), or the lifecycle triggers that
+        led to it (``trigger``, replayed through ``lifecycle``).
 
         Args:
             columns: Columns by name: sequences, numpy arrays or :class:`Categorical`.
@@ -187,6 +196,11 @@ class EventFrame(Tabular):
                 ``"state"`` when no ``status_map`` is given.
             status_map: Read states, owners and reasons from the source statuses in the map's
                 columns instead.
+            trigger: Read states from the column of lifecycle triggers (names or codes) instead:
+                each item's triggers are replayed in time order through ``lifecycle``, and each
+                state read as the canonical state it belongs to. A row without a trigger keeps the
+                item's state; a trigger the lifecycle refuses leaves it unchanged.
+            lifecycle: The lifecycle the triggers belong to (default: the default lifecycle).
             owner: The column of owners of blocked rows (names or codes); a blocked row without one
                 takes its reason's default owner.
             reason: The column of blocked reasons (taxonomy codes or their indexes).
@@ -200,13 +214,21 @@ class EventFrame(Tabular):
                 what was wrong.
         """
         taxonomy = _choose_taxonomy(taxonomy, status_map)
-        _check_options(state, status_map, owner, reason)
+        _check_options(
+            state=state,
+            status_map=status_map,
+            trigger=trigger,
+            lifecycle=lifecycle,
+            owner=owner,
+            reason=reason,
+        )
         names = _needed_columns(
             _ColumnOptions(
                 item=item,
                 time=time,
                 state=state,
                 status_map=status_map,
+                trigger=trigger,
                 owner=owner,
                 reason=reason,
                 event_id=event_id,
@@ -232,16 +254,6 @@ class EventFrame(Tabular):
         if status_map is not None:
             states, owners, reasons = _mapped(status_map, arrays, count, problems)
         else:
-            state_column = state or "state"
-            states = code_column(
-                arrays[state_column],
-                STATE_NAMES,
-                column=state_column,
-                what="a state",
-                problems=problems,
-                dtype=np.int8,
-                required=True,
-            )
             owners = _optional_codes(
                 arrays=arrays,
                 name=owner,
@@ -258,6 +270,35 @@ class EventFrame(Tabular):
                 count=count,
                 problems=problems,
             ).astype(np.int16)
+            if trigger is not None:
+                lifecycle = lifecycle or DEFAULT_LIFECYCLE
+                moves = code_column(
+                    arrays[trigger],
+                    lifecycle.trigger_names,
+                    column=trigger,
+                    what="a trigger of the lifecycle",
+                    problems=problems,
+                    dtype=np.int16,
+                )
+                states, owners, reasons = states_from_triggers(
+                    item=items.codes,
+                    time=times,
+                    trigger=moves,
+                    owner=owners.astype(np.int8),
+                    reason=reasons,
+                    lifecycle=lifecycle,
+                )
+            else:
+                state_column = state or "state"
+                states = code_column(
+                    arrays[state_column],
+                    STATE_NAMES,
+                    column=state_column,
+                    what="a state",
+                    problems=problems,
+                    dtype=np.int8,
+                    required=True,
+                )
             owners = check_blocked_rows(
                 states,
                 owners.astype(np.int8),
@@ -337,7 +378,7 @@ class EventFrame(Tabular):
         taxonomy: Taxonomy,
     ) -> EventFrame:
         """Sort rows by item, then time, stably (ties keep their order), and drop unused items."""
-        order = _item_time_order(items.codes, time)
+        order = item_time_order(items.codes, time)
         codes = items.codes if order is None else items.codes[order]
         used = np.bincount(codes, minlength=len(items.categories)) > 0
         ids = items.categories
@@ -497,15 +538,30 @@ def _choose_taxonomy(taxonomy: Taxonomy | None, status_map: StatusMap | None) ->
 
 
 def _check_options(
-    state: str | None, status_map: StatusMap | None, owner: str | None, reason: str | None
+    *,
+    state: str | None,
+    status_map: StatusMap | None,
+    trigger: str | None,
+    lifecycle: Lifecycle | None,
+    owner: str | None,
+    reason: str | None,
 ) -> None:
-    if status_map is None:
-        return
-    clashes = [
-        FieldError(name, value, "no such option with status_map= (the map gives it)")
-        for name, value in (("state", state), ("owner", owner), ("reason", reason))
-        if value is not None
-    ]
+    clashes = []
+    if status_map is not None:
+        clashes = [
+            FieldError(name, value, "no such option with status_map= (the map gives it)")
+            for name, value in (
+                ("state", state),
+                ("trigger", trigger),
+                ("owner", owner),
+                ("reason", reason),
+            )
+            if value is not None
+        ]
+    elif trigger is not None and state is not None:
+        clashes = [FieldError("state", state, "no state column with trigger= (triggers give it)")]
+    if lifecycle is not None and trigger is None:
+        clashes.append(FieldError("lifecycle", lifecycle.name, "a trigger column to go with it"))
     if clashes:
         raise ValidationError(clashes)
 
@@ -517,6 +573,8 @@ class _ColumnOptions(TypedDict, total=False):
     time: str
     state: str | None
     status_map: StatusMap | None
+    trigger: str | None
+    lifecycle: Lifecycle | None
     owner: str | None
     reason: str | None
     event_id: str | None
@@ -529,9 +587,10 @@ def _needed_columns(options: _ColumnOptions) -> list[str]:
     status_map = options.get("status_map")
     attributes = list(options.get("attributes", ()))
     wanted = [options.get("item", "item"), options.get("time", "time")]
-    wanted.extend(
-        status_map.columns if status_map is not None else [options.get("state") or "state"]
-    )
+    if status_map is not None:
+        wanted.extend(status_map.columns)
+    else:
+        wanted.append(options.get("trigger") or options.get("state") or "state")
     wanted.extend(
         name
         for name in (options.get("owner"), options.get("reason"), options.get("event_id"))
@@ -666,33 +725,6 @@ def _event_ids(
         expected="an event id not used by an earlier row",
     )
     return ids
-
-
-def _item_time_order(
-    item: npt.NDArray[np.int32], time: npt.NDArray[np.int64]
-) -> npt.NDArray[np.intp] | None:
-    """The stable order by (item, time); ``None`` when the rows are already in it.
-
-    Sorting by time first and then stably by item is a two-key stable sort: rows of one item end up
-    by time, and rows with the same item and time keep their input order.
-    """
-    count = len(item)
-    if not count:
-        return None
-    step = np.diff(item)
-    if not ((step < 0).any() or ((step == 0) & (np.diff(time) < 0)).any()):
-        return None
-    # A log in time order, the usual case, needs no sort by time.
-    by_time = None if (np.diff(time) >= 0).all() else np.argsort(time, kind="stable")
-    keys = item if by_time is None else item[by_time]
-    if int(keys.max()) < np.iinfo(np.int64).max // count:
-        # A stable sort by item is a plain sort of (item, row) packed into one integer, which
-        # numpy sorts many times faster than it argsorts stably; the row comes back as the rest.
-        packed = np.sort(keys.astype(np.int64) * count + np.arange(count))
-        by_item = packed % count
-    else:
-        by_item = np.argsort(keys, kind="stable")
-    return by_item if by_time is None else by_time[by_item]
 
 
 def _from_series(series: pd.Series) -> npt.NDArray[Any] | Categorical:
