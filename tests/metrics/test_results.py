@@ -256,3 +256,9 @@ def test_as_of_is_the_same_as_building_from_the_earlier_rows(history: History) -
         == built.item_attributes["provider"].labels().tolist()
     )
     assert np.array(early)[built.position].tolist() == seen.position.tolist()
+
+
+@pytest.mark.parametrize("q", [float("nan"), float("inf"), -1, 100.5, "85", True])
+def test_bad_percentiles_are_refused(q: object) -> None:
+    with pytest.raises(ValidationError):
+        metrics.nearest_rank([1, 2, 3], q)  # type: ignore[arg-type]

@@ -28,7 +28,10 @@ def _as_fraction(q: object, *, path: str) -> Fraction:
     if isinstance(q, (bool, np.bool_)) or not isinstance(q, (int, float, np.integer, np.floating)):
         raise ValidationError.single(path, q, "a percentile between 0 and 100")
     # Through its decimal text, so that 99.9 means 999/1000 and not the float nearest to it.
-    fraction = Fraction(str(q)).limit_denominator(_MAX_DENOMINATOR)
+    try:
+        fraction = Fraction(str(q)).limit_denominator(_MAX_DENOMINATOR)
+    except (ValueError, OverflowError):  # NaN and infinities
+        raise ValidationError.single(path, q, "a percentile between 0 and 100") from None
     if not 0 <= fraction <= 100:
         raise ValidationError.single(path, q, "a percentile between 0 and 100")
     return fraction
