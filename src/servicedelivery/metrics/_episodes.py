@@ -96,13 +96,25 @@ class Episodes(Tabular):
     @cached_property
     def end(self) -> npt.NDArray[np.int64]:
         """``int64`` instant each episode ended: the next episode's start, or ``now`` if last."""
-        return self.ends(np.arange(len(self)))
+        return self.ends(np.ones(len(self), dtype=np.bool_))
 
-    def ends(self, episodes: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int64]:
-        """The end of these episodes only, without building the whole ``end`` column."""
+    def ends(self, episodes: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+        """The end of some episodes only, without building the whole ``end`` column.
+
+        Args:
+            episodes: A boolean mask over the episodes, or their indexes.
+        """
         if not len(self):
             return np.empty(0, dtype=np.int64)
-        following = self.start[np.minimum(episodes + 1, len(self) - 1)]
+        if episodes.dtype == np.bool_:
+            # Each selected episode's successor is selected by the mask shifted by one; the very
+            # last episode has none, and is its item's last, so its end is now anyway.
+            following = np.empty(int(np.count_nonzero(episodes)), dtype=np.int64)
+            shifted = self.start[1:][episodes[:-1]]
+            following[: len(shifted)] = shifted
+            following[len(shifted) :] = self.now
+        else:
+            following = self.start[np.minimum(episodes + 1, len(self) - 1)]
         # An item's last episode runs to now; any other ends where the next one begins.
         ends: npt.NDArray[np.int64] = np.where(self.last[episodes], self.now, following)
         return ends
