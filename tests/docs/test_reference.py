@@ -7,7 +7,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from servicedelivery import model
+from servicedelivery import metrics, model
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_PAGE = (ROOT / "docs/reference/model.md").read_text(encoding="utf-8")
@@ -40,6 +40,27 @@ def test_every_enum_value_is_documented() -> None:
     for enum in (model.Owner, model.MilestoneState, model.CaseKind, model.Priority):
         for member in enum:
             assert f"`{member.value}`" in MODEL_PAGE, member
+
+
+METRICS_PAGE = (ROOT / "docs/reference/metrics.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", metrics.__all__)
+def test_every_metrics_name_is_in_the_reference(name: str) -> None:
+    assert f"`{name}" in METRICS_PAGE, name
+
+
+def test_every_metric_is_defined_in_the_explanation() -> None:
+    page = (ROOT / "docs/explanation/metric-definitions.md").read_text(encoding="utf-8")
+    for function in (
+        "cycle_time",
+        "lead_time",
+        "work_item_age",
+        "time_in_current_state",
+        "time_in_state",
+        "flow_efficiency",
+    ):
+        assert f"`{function}`" in page, function
 
 
 EVENTLOG_PAGE = (ROOT / "docs/reference/eventlog.md").read_text(encoding="utf-8")
