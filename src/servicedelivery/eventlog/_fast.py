@@ -5,13 +5,14 @@ it, so ``verify`` finds any change made to it since. Reading therefore re-checks
 a JSON object whose keys are exactly the class's fields and whose values have the JSON type each
 field stores (a string, an integer, a boolean, ``null`` where allowed, a known enum value, an instant
 that parses, a mapping of strings). Those payloads are built field by field without running the
-field checks again. Anything else (a payload of another shape, an older schema version to upcast, a
-class with fields of other types or with checks across fields) goes through the fully checked path,
+checks again. Anything else (a payload of another shape, an older schema version to upcast, a class
+with fields of other types or its own post-init) goes through the fully checked path,
 :meth:`EventRegistry.decode`, which reports every problem.
 """
 
 from __future__ import annotations
 
+import decimal
 import enum
 import json
 import types
@@ -74,6 +75,16 @@ def _text_mapping(raw: Any) -> Any:
     return types.MappingProxyType(raw)
 
 
+def _decimal(raw: Any) -> Any:
+    if type(raw) is not str:
+        return _NOT_SHAPED
+    try:
+        value = decimal.Decimal(raw)
+    except decimal.InvalidOperation:
+        return _NOT_SHAPED
+    return value if value.is_finite() else _NOT_SHAPED
+
+
 def _texts(raw: Any) -> Any:
     if type(raw) is not list or not all(type(item) is str for item in raw):
         return _NOT_SHAPED
@@ -123,6 +134,8 @@ def _field_value(kind: object) -> type | Callable[[Any], Any] | None:  # noqa: P
         return _member(kind)
     if kind is pendulum.DateTime:
         return _instant
+    if kind is decimal.Decimal:  # written as its string, as the converter does
+        return _decimal
     if _is_text_mapping(kind):
         return _text_mapping
     if _is_texts(kind):
@@ -168,8 +181,9 @@ def fast_builder(cls: type[Any]) -> Builder | None:
     """The builder of ``cls``'s values from trusted payloads, or ``None`` if it has none.
 
     A class has one when its instances are made only of fields of the supported types, set by the
-    attrs constructor (no ``__attrs_pre_init__``, no post-init besides the field checks, no checks
-    across fields), so that setting the fields directly gives exactly what the constructor gives.
+    attrs constructor (no ``__attrs_pre_init__``, no post-init besides the checks), so that setting
+    the fields directly gives exactly what the constructor gives a valid payload. The checks, within
+    and across fields, ran when the event was appended.
     """
     if cls in _BUILDERS:
         return _BUILDERS[cls]
@@ -183,7 +197,6 @@ def _make_builder(cls: type[Any]) -> Builder | None:
         not attrs.has(cls)
         or getattr(cls, "__attrs_post_init__", None) is not Validated.__attrs_post_init__
         or getattr(cls, "__attrs_pre_init__", None) is not None
-        or getattr(cls, "_check_together", None) is not Validated._check_together
     ):
         return None
     try:
