@@ -70,7 +70,6 @@ class SLAClocks(Tabular):
         sla: The SLA.
         frame: The frame the clocks were computed from.
         now: The instant they were computed at.
-        scale: How time was counted (elapsed, or working time under which calendars).
         started: ``bool``, the clock has started.
         start_ns: When it started (the counted pass's first start); ``NONE_NS`` if not.
         stopped: ``bool``, it stopped for good: met, missed or cancelled.
@@ -96,7 +95,6 @@ class SLAClocks(Tabular):
     sla: SLA
     frame: EventFrame
     now: int
-    scale: TimeScale
     started: npt.NDArray[np.bool_]
     start_ns: npt.NDArray[np.int64]
     stopped: npt.NDArray[np.bool_]
@@ -115,6 +113,7 @@ class SLAClocks(Tabular):
     passes: npt.NDArray[np.int32]
     evidence: ClockEvidence
     _counted: _Counted = attrs.field(repr=False)
+    _scale: TimeScale = attrs.field(repr=False)
 
     def __len__(self) -> int:
         return len(self.started)
@@ -166,11 +165,11 @@ class SLAClocks(Tabular):
         )
         items = counted.item[first]
         before = counted.through[first] - counted.work[first]
-        result[items] = self.scale.after(counted.start[first], level - before, items)
+        result[items] = self._scale.after(counted.start[first], level - before, items)
         # Future: from where the clock stands, for the started clocks below the level.
         ahead = np.flatnonzero(self.started & (self.elapsed_ns < level)).astype(np.int32)
         origin = np.where(self.stopped[ahead], self.stop_ns[ahead], self.now)
-        result[ahead] = self.scale.after(origin, level - self.elapsed_ns[ahead], ahead)
+        result[ahead] = self._scale.after(origin, level - self.elapsed_ns[ahead], ahead)
         return result
 
     def clock(self, item_id: object) -> SLAClock:
@@ -212,10 +211,10 @@ class SLAClocks(Tabular):
         )
 
     def _calendar_of(self, code: int) -> BusinessCalendar | None:
-        calendar = self.scale.calendar
+        calendar = self._scale.calendar
         if isinstance(calendar, CalendarSet):
-            assert self.scale.item_calendar is not None, "a set's scale has each item's calendar"
-            return calendar.calendars[int(self.scale.item_calendar[code])]
+            assert self._scale.item_calendar is not None, "a set's scale has each item's calendar"
+            return calendar.calendars[int(self._scale.item_calendar[code])]
         return calendar
 
     def _title(self) -> str:
