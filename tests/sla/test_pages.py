@@ -42,3 +42,10 @@ def test_every_clock_field_is_defined_in_the_explanation() -> None:
         "passes",
     ):
         assert f"`{name}`" in EXPLANATION, name
+
+
+def test_the_reference_data_format_example_loads() -> None:
+    example = REFERENCE.split("```json\n", 1)[1].split("```", 1)[0]
+    sla = SLA.from_json(example)
+    assert [stage.name for stage in sla.stages] == ["at_risk", "breached"]
+    assert SLA.from_data(sla.to_data()) == sla
