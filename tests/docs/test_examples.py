@@ -7,6 +7,8 @@ the Markdown file. Examples run from the repository root, so they can read ``dat
 from __future__ import annotations
 
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,11 @@ def test_the_docs_have_examples() -> None:
 def test_examples_run(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     text = page.read_text(encoding="utf-8")
-    namespace: dict[str, object] = {"__name__": f"docs:{page.stem}"}
+    # A module of its own, known to sys.modules, so that tools resolving the annotations of classes
+    # an example defines (attrs, cattrs) find the page's names.
+    module = types.ModuleType(f"docs:{page.stem}")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    namespace = module.__dict__
     for match in FENCE.finditer(text):
         first_line = text.count("\n", 0, match.start(1))
         # Pad with blank lines so that line numbers in tracebacks are the page's own.

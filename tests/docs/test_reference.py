@@ -61,3 +61,27 @@ def test_every_metric_is_defined_in_the_explanation() -> None:
         "flow_efficiency",
     ):
         assert f"`{function}`" in page, function
+
+
+EVENTLOG_PAGE = (ROOT / "docs/reference/eventlog.md").read_text(encoding="utf-8")
+
+
+def test_every_event_type_is_documented_with_its_fields() -> None:
+    from servicedelivery.eventlog import DEFAULT_REGISTRY
+
+    for event_type in DEFAULT_REGISTRY:
+        row = next(
+            (line for line in EVENTLOG_PAGE.splitlines() if f"| `{event_type.name}` |" in line),
+            None,
+        )
+        assert row is not None, event_type.name
+        assert f"`{event_type.cls.__name__}`" in row
+        for field in attrs.fields(event_type.cls):
+            assert f"`{field.name}`" in row, (event_type.name, field.name)
+
+
+def test_every_eventlog_name_is_in_the_reference() -> None:
+    from servicedelivery import eventlog
+
+    for name in eventlog.__all__:
+        assert name in EVENTLOG_PAGE, name

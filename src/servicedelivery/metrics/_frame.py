@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.errors import MISSING, FieldError, UnmappedStatusError, ValidationError
+from servicedelivery.eventlog import EventColumns, EventLog, RecordedEvent
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.metrics._categorical import Categorical, missing_mask
 from servicedelivery.metrics._instants import epoch_ns_column
@@ -31,6 +32,7 @@ from servicedelivery.metrics._reading import (
     code_column,
 )
 from servicedelivery.metrics._table import Column, Kind, Tabular, status_columns
+from servicedelivery.metrics._trail import columns_of_log, columns_of_records
 from servicedelivery.metrics._triggers import states_from_triggers
 from servicedelivery.model import DEFAULT_TAXONOMY, StatusMap, Taxonomy
 
@@ -362,6 +364,103 @@ class EventFrame(Tabular):
             values[:] = [row.get(name) for row in rows]
             columns[name] = values
         return cls.from_columns(columns, **options)
+
+    @classmethod
+    def from_log(cls, log: EventLog, *, attributes: Sequence[str] | None = None) -> EventFrame:
+        """Build a frame from an event log: every milestone's planning and transitions.
+
+        Reads the log's columns (no Python loop per event) and replays each milestone's triggers
+        through the log's own lifecycle; see :meth:`from_event_columns`.
+
+        Args:
+            log: The event log.
+            attributes: The attributes to keep (default: all the planned milestones recorded,
+                such as ``order_id``, ``step``, ``site``, ``provider``, ``region``).
+
+        Raises:
+            ValidationError: An attribute the log does not hold.
+        """
+        return cls.from_event_columns(
+            log.read_columns(),
+            lifecycle=log.lifecycle,
+            taxonomy=log.taxonomy,
+            attributes=attributes,
+        )
+
+    @classmethod
+    def from_event_columns(
+        cls,
+        columns: EventColumns,
+        *,
+        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        taxonomy: Taxonomy = DEFAULT_TAXONOMY,
+        attributes: Sequence[str] | None = None,
+    ) -> EventFrame:
+        """Build a frame from an event log's columns (``log.read_columns()``).
+
+        Rows are the records of milestone streams that planned a milestone or fired a lifecycle
+        trigger; items are the milestone ids; times are occurrence times, ties in log order; the
+        evidence is each record's event id and log position. The planned record puts a milestone
+        in the lifecycle's initial state; triggers are replayed through ``lifecycle``.
+
+        Args:
+            columns: The log's columns.
+            lifecycle: The log's lifecycle (the one its trigger codes index).
+            taxonomy: The log's taxonomy (the one its reason codes index).
+            attributes: The attributes to keep (default: all).
+
+        Raises:
+            ValidationError: The lifecycle or taxonomy is not the one the columns were read with,
+                or an attribute is unknown.
+        """
+        found, positions, names = columns_of_log(
+            columns, lifecycle=lifecycle, taxonomy=taxonomy, attributes=attributes
+        )
+        return cls._from_trail(found, positions, names, lifecycle=lifecycle, taxonomy=taxonomy)
+
+    @classmethod
+    def from_events(
+        cls,
+        records: Iterable[RecordedEvent],
+        *,
+        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        taxonomy: Taxonomy = DEFAULT_TAXONOMY,
+        attributes: Sequence[str] | None = None,
+    ) -> EventFrame:
+        """Build a frame from recorded events (``log.read_all()``, a stream, a subscription).
+
+        The same rows as :meth:`from_event_columns`; the records are read one by one, since they
+        are Python objects, and everything after works on whole columns.
+
+        Raises:
+            ValidationError: An attribute no planned milestone recorded, or rows the frame cannot
+                use (a reason the taxonomy does not know, say).
+        """
+        found, positions, names = columns_of_records(records, attributes=attributes)
+        return cls._from_trail(found, positions, names, lifecycle=lifecycle, taxonomy=taxonomy)
+
+    @classmethod
+    def _from_trail(
+        cls,
+        columns: dict[str, Any],
+        positions: npt.NDArray[np.int64],
+        attributes: Sequence[str],
+        *,
+        lifecycle: Lifecycle,
+        taxonomy: Taxonomy,
+    ) -> EventFrame:
+        frame = cls.from_columns(
+            columns,
+            trigger="trigger",
+            lifecycle=lifecycle,
+            owner="owner",
+            reason="reason",
+            event_id="event_id",
+            attributes=attributes,
+            taxonomy=taxonomy,
+        )
+        # The frame numbered its input rows; the evidence is the records' positions in the log.
+        return attrs.evolve(frame, position=positions[frame.position])
 
     @classmethod
     def _sorted(

@@ -39,7 +39,8 @@ def to_epoch_ns(instant: dt.datetime, *, path: str = "instant") -> int:
     given: object = instant  # callers may pass anything; the annotation is the promise
     if not isinstance(given, dt.datetime) or given.utcoffset() is None:
         raise ValidationError.single(path, given, "a timezone-aware datetime")
-    delta = instant - _EPOCH
+    # The base class's subtraction: pendulum's own builds an Interval, forty times slower.
+    delta = dt.datetime.__sub__(instant, _EPOCH)
     return (delta.days * 86_400 + delta.seconds) * NS_PER_SECOND + delta.microseconds * 1_000
 
 

@@ -5,6 +5,10 @@ and pytest.
 """
 
 from servicedelivery.testing._calendars import business_calendars
+from servicedelivery.testing._clock import ManualClock
+from servicedelivery.testing._eventlog_contract import EventLogContract, check_event_log
+from servicedelivery.testing._eventlog_histories import log_snapshot
+from servicedelivery.testing._events import blocks, event_ids, events, notes, plans
 from servicedelivery.testing._lifecycle import histories, lifecycles
 from servicedelivery.testing._strategies import (
     TIMEZONES,
@@ -24,17 +28,26 @@ from servicedelivery.testing._strategies import (
 
 __all__ = [
     "TIMEZONES",
+    "EventLogContract",
+    "ManualClock",
     "aware_datetimes",
+    "blocks",
     "business_calendars",
     "cases",
+    "check_event_log",
+    "event_ids",
+    "events",
     "histories",
     "identifiers",
     "invoices",
     "lifecycles",
+    "log_snapshot",
     "milestones",
     "money",
+    "notes",
     "orders",
     "periods",
+    "plans",
     "portfolios",
     "services",
     "sites",

@@ -1,0 +1,385 @@
+"""The event log's contract and everything backends share: checks, hashing, retries, decoding.
+
+:class:`EventLog` implements the whole public behaviour (what is refused, what is idempotent, what a
+record holds) on top of a handful of storage hooks, the methods whose names start with one
+underscore and that are marked abstract. A backend implements those hooks, and nothing else needs
+to be right for it to be a correct log; ``servicedelivery.testing.EventLogContract`` checks it.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import Self
+
+from servicedelivery.errors import (
+    ConcurrencyError,
+    EventLogError,
+    FieldError,
+    ValidationError,
+)
+from servicedelivery.eventlog._batch import (
+    AttributeRow,
+    advance_all,
+    check_fit,
+    prepare,
+    records_of,
+    retry,
+)
+from servicedelivery.eventlog._columns import (
+    EventColumns,
+    RawColumns,
+    columns_from_raw,
+    raw_columns,
+)
+from servicedelivery.eventlog._decode import decode_records
+from servicedelivery.eventlog._instants import instant_at, instant_text
+from servicedelivery.eventlog._records import (
+    Appended,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    StoredRecord,
+    StreamHead,
+)
+from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
+from servicedelivery.eventlog._replay import PortfolioView, replay
+from servicedelivery.eventlog._streams import split_stream_id
+from servicedelivery.eventlog._verify import Verification, Verifier
+from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
+from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
+
+__all__ = ["AttributeRow", "Clock", "EventLog", "Verification", "utc_now"]
+
+Clock = Callable[[], dt.datetime]
+"""Returns the current instant, timezone-aware; the log stamps ``recorded_at`` with it."""
+
+
+def utc_now() -> dt.datetime:
+    """The current instant in UTC: the default clock."""
+    return dt.datetime.now(dt.UTC)
+
+
+class EventLog(abc.ABC):
+    """An append-only event log: the abstract base of every backend.
+
+    Writers append batches of events to one stream at a time; every batch is checked in full and
+    either recorded whole or refused with nothing written. Reads return envelopes
+    (:class:`RecordedEvent`) or columns (:class:`EventColumns`). There is no operation that changes
+    or removes a recorded event.
+
+    Args:
+        lifecycle: The milestone lifecycle appends are checked against.
+        taxonomy: The blocked reasons that blocks may name.
+        registry: The event types the log records and reads.
+        clock: Stamps ``recorded_at``; must return an aware datetime.
+    """
+
+    def __init__(
+        self,
+        *,
+        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        taxonomy: Taxonomy = DEFAULT_TAXONOMY,
+        registry: EventRegistry = DEFAULT_REGISTRY,
+        clock: Clock = utc_now,
+    ) -> None:
+        errors = [
+            FieldError(name, value, expected)
+            for name, value, ok, expected in (
+                ("lifecycle", lifecycle, isinstance(lifecycle, Lifecycle), "a Lifecycle"),
+                ("taxonomy", taxonomy, isinstance(taxonomy, Taxonomy), "a Taxonomy"),
+                ("registry", registry, isinstance(registry, EventRegistry), "an EventRegistry"),
+                ("clock", clock, callable(clock), "a callable returning an aware datetime"),
+            )
+            if not ok
+        ]
+        if errors:
+            raise ValidationError(errors, title=f"invalid {type(self).__name__} options")
+        self._lifecycle = lifecycle
+        self._taxonomy = taxonomy
+        self._registry = registry
+        self._clock = clock
+        self._closed = False
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """The lifecycle appends are checked against."""
+        return self._lifecycle
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        """The blocked reasons blocks may name."""
+        return self._taxonomy
+
+    @property
+    def registry(self) -> EventRegistry:
+        """The event types the log records and reads."""
+        return self._registry
+
+    # The public contract.
+
+    def append(
+        self,
+        stream_id: str,
+        events: Iterable[NewEvent],
+        *,
+        expected_version: int | ExpectedVersion = ExpectedVersion.ANY,
+    ) -> Appended:
+        """Record a batch of events at the end of one stream, atomically.
+
+        The batch is checked in full before anything is written; if any check fails, nothing is
+        written. Retrying a batch already recorded (the same event ids with the same content) is not
+        an error: it returns where the batch was recorded the first time.
+
+        Args:
+            stream_id: The stream, ``"<kind>:<entity id>"``.
+            events: The events, in order; at least one.
+            expected_version: The stream's version the writer expects (its last version, 0 or
+                ``ExpectedVersion.NO_STREAM`` for a new stream), or ``ExpectedVersion.ANY``.
+
+        Returns:
+            Where the batch was recorded.
+
+        Raises:
+            ValidationError: The stream id, an event or an option is not valid, or an event does
+                not fit the stream (wrong kind, an opening event on an existing stream, occurrence time
+                going backwards, evidence that is not recorded). Lists every problem.
+            UnknownEventTypeError: An event's class is not registered.
+            ConcurrencyError: The stream is not at ``expected_version``.
+            InvalidTransition: A milestone event the lifecycle does not allow.
+            EventIdConflictError: An event id already recorded with other content, or a batch that
+                mixes recorded and new events.
+        """
+        self._check_open()
+        kind, entity = split_stream_id(stream_id)
+        batch, expected = prepare(
+            self._registry,
+            stream_id,
+            taxonomy=self._taxonomy,
+            kind=kind,
+            entity=entity,
+            events=events,
+            expected_version=expected_version,
+        )
+        with self._write():
+            recorded = self._records_by_id([pending.new.event_id for pending in batch])
+            if recorded:
+                return retry(stream_id, batch, recorded)
+            head = self._stream_head(stream_id)
+            version = 0 if head is None else head.version
+            if expected is not ExpectedVersion.ANY and version != expected:
+                raise ConcurrencyError(stream_id=stream_id, expected=expected, actual=version)
+            check_fit(stream_id, batch, head, self._records_by_id)
+            state = advance_all(
+                self._lifecycle,
+                self._taxonomy,
+                kind=kind,
+                entity=entity,
+                batch=batch,
+                state=None if head is None else head.state,
+            )
+            now, recorded_at, recorded_ns = self._now()
+            position, previous = self._last()
+            records, attributes = records_of(
+                batch,
+                stream_id=stream_id,
+                version=version,
+                position=position,
+                previous=previous,
+                recorded_at=recorded_at,
+                recorded_ns=recorded_ns,
+            )
+            head = StreamHead(stream_id, version + len(batch), state, batch[-1].occurred_ns)
+            self._insert(records, attributes, head)
+        return Appended(
+            stream_id,
+            range(position + 1, position + len(batch) + 1),
+            range(version + 1, version + len(batch) + 1),
+            instant_at(now),
+        )
+
+    def read_stream(
+        self, stream_id: str, *, from_version: int = 1, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        """The events of one stream from ``from_version``, in order (empty for an unknown stream).
+
+        Raises:
+            ValidationError: A malformed stream id or option.
+        """
+        self._check_open()
+        split_stream_id(stream_id)
+        _check_counts(from_version=(from_version, 1), limit=(limit, 0))
+        return decode_records(self._registry, self._select_stream(stream_id, from_version, limit))
+
+    def read_all(self, *, from_position: int = 0, limit: int | None = None) -> list[RecordedEvent]:
+        """Every event from global position ``from_position`` on, in position order.
+
+        Args:
+            from_position: The first position to return (positions start at 1).
+            limit: At most this many events.
+        """
+        self._check_open()
+        _check_counts(from_position=(from_position, 0), limit=(limit, 0))
+        return decode_records(self._registry, self._select_all(from_position, limit))
+
+    def head(self) -> int:
+        """The last global position (0 for an empty log)."""
+        self._check_open()
+        return self._last()[0]
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's last version (0 when it has no events)."""
+        self._check_open()
+        split_stream_id(stream_id)
+        head = self._stream_head(stream_id)
+        return 0 if head is None else head.version
+
+    def read_columns(self, *, from_position: int = 0) -> EventColumns:
+        """Every record from ``from_position`` on as aligned numpy arrays, for metrics and replay.
+
+        Raises:
+            UnknownEventTypeError: A stored type the log's registry does not know.
+            ValidationError: A stored trigger or reason the log's lifecycle or taxonomy does not know.
+        """
+        self._check_open()
+        _check_counts(from_position=(from_position, 0))
+        with self._read():
+            raw = self._select_columns(from_position)
+        return columns_from_raw(
+            raw,
+            kinds=self._registry.names,
+            triggers=self._lifecycle.trigger_names,
+            reasons=self._taxonomy.codes,
+        )
+
+    def portfolio(self, *, as_of: dt.datetime | int | None = None) -> PortfolioView:
+        """Every milestone's situation at the end of the log, or as of a past instant.
+
+        Shorthand for ``replay(log.read_columns(), lifecycle=..., taxonomy=..., as_of=as_of)``.
+        """
+        return replay(
+            self.read_columns(), lifecycle=self._lifecycle, taxonomy=self._taxonomy, as_of=as_of
+        )
+
+    def verify(self, *, anchor: Verification | None = None) -> Verification:
+        """Check every record: positions, versions, the hash chain, payloads and derived columns.
+
+        Also replays each milestone through the lifecycle and checks the stream index that appends
+        rely on.
+
+        Args:
+            anchor: A result of an earlier ``verify`` kept outside the log; the record at its
+                position must still carry its hash.
+
+        Returns:
+            How many records were checked and the last hash, to keep as the next anchor.
+
+        Raises:
+            IntegrityError: At the first position where something does not hold, with the reason.
+        """
+        self._check_open()
+        with self._read():
+            return Verifier(self).run(anchor)
+
+    def close(self) -> None:
+        """Release the backend's resources; the log cannot be used afterwards."""
+        if not self._closed:
+            self._closed = True
+            self._close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Storage hooks: what a backend implements.
+
+    @abc.abstractmethod
+    def _write(self) -> AbstractContextManager[None]:
+        """A write transaction: exclusive against every other writer, even in other processes.
+
+        Everything the hooks write inside it becomes visible at once when it exits normally, and
+        nothing of it when it exits with an exception.
+        """
+
+    @abc.abstractmethod
+    def _read(self) -> AbstractContextManager[None]:
+        """A read snapshot: hooks called inside it see one state of the log."""
+
+    @abc.abstractmethod
+    def _last(self) -> tuple[int, str]:
+        """The last position and its hash; ``(0, GENESIS)`` for an empty log."""
+
+    @abc.abstractmethod
+    def _stream_head(self, stream_id: str) -> StreamHead | None:
+        """Where the stream stands, or ``None`` when it has no events."""
+
+    @abc.abstractmethod
+    def _records_by_id(self, event_ids: Sequence[str]) -> list[StoredRecord]:
+        """The stored records with these event ids (those that exist), in any order."""
+
+    @abc.abstractmethod
+    def _insert(
+        self, records: Sequence[StoredRecord], attributes: Sequence[AttributeRow], head: StreamHead
+    ) -> None:
+        """Store the records and their attribute rows, and the stream's new head."""
+
+    @abc.abstractmethod
+    def _select_stream(
+        self, stream_id: str, from_version: int, limit: int | None
+    ) -> list[StoredRecord]:
+        """The stream's records from ``from_version``, by version, at most ``limit``."""
+
+    @abc.abstractmethod
+    def _select_all(self, from_position: int, limit: int | None) -> list[StoredRecord]:
+        """The records from ``from_position``, by position, at most ``limit``."""
+
+    @abc.abstractmethod
+    def _select_attributes(self, from_position: int, to_position: int) -> list[AttributeRow]:
+        """The attribute rows of positions ``from_position`` to ``to_position`` (inclusive)."""
+
+    def _select_columns(self, from_position: int) -> RawColumns:
+        """The records from ``from_position`` as columns, in position order.
+
+        By default built from ``_select_all`` and ``_select_attributes``; a backend that can read
+        its columns directly into arrays (as the SQLite backend does) overrides this.
+        """
+        records = self._select_all(from_position, None)
+        first = max(from_position, 1)
+        last = records[-1].position if records else first - 1
+        return raw_columns(records, self._select_attributes(first, last))
+
+    @abc.abstractmethod
+    def _stream_heads(self) -> list[StreamHead]:
+        """The head of every stream, in any order."""
+
+    def _close(self) -> None:  # noqa: B027 - a hook with nothing to release by default
+        """Release resources (nothing by default)."""
+
+    # The shared machinery.
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EventLogError(f"this {type(self).__name__} is closed")
+
+    def _now(self) -> tuple[dt.datetime, str, int]:
+        instant: object = self._clock()
+        if not isinstance(instant, dt.datetime) or instant.utcoffset() is None:
+            raise ValidationError.single(
+                "clock()", instant, "a timezone-aware datetime (the log's clock returned this)"
+            )
+        return (instant, *instant_text(instant))
+
+
+def _check_counts(**options: tuple[object, int]) -> None:
+    errors = [
+        FieldError(name, value, f"an integer >= {least}")
+        for name, (value, least) in options.items()
+        if value is not None
+        and (not isinstance(value, int) or isinstance(value, bool) or value < least)
+    ]
+    if errors:
+        raise ValidationError(errors)

@@ -1,0 +1,178 @@
+"""The in-memory backend: for tests, notebooks and short-lived tools.
+
+It keeps the records in a list, an index by event id and by stream, and the columnar facts in
+parallel lists that ``read_columns`` turns into arrays without a Python loop. A lock serializes
+writers and readers across threads; nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+import numpy as np
+
+from servicedelivery.eventlog._chain import GENESIS
+from servicedelivery.eventlog._columns import NO_TARGET, Categorical, RawColumns
+from servicedelivery.eventlog._log import AttributeRow, Clock, EventLog, utc_now
+from servicedelivery.eventlog._records import StoredRecord, StreamHead
+from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
+from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
+from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
+
+__all__ = ["InMemoryEventLog"]
+
+
+class InMemoryEventLog(EventLog):
+    """An event log held in memory.
+
+    Args:
+        lifecycle: The milestone lifecycle appends are checked against.
+        taxonomy: The blocked reasons that blocks may name.
+        registry: The event types the log records and reads.
+        clock: Stamps ``recorded_at``; must return an aware datetime.
+    """
+
+    def __init__(
+        self,
+        *,
+        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        taxonomy: Taxonomy = DEFAULT_TAXONOMY,
+        registry: EventRegistry = DEFAULT_REGISTRY,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(lifecycle=lifecycle, taxonomy=taxonomy, registry=registry, clock=clock)
+        self._lock = threading.RLock()
+        self._records: list[StoredRecord] = []
+        self._index: dict[str, int] = {}
+        self._streams: dict[str, list[int]] = {}
+        self._heads: dict[str, StreamHead] = {}
+        # Categorical columns are codes into one dictionary of names, as SQLite keeps them; each
+        # record's columnar facts are one tuple of integers, which numpy reads in one call.
+        self._codes: dict[str | None, int] = {None: -1}
+        self._names: list[str] = []
+        self._event_ids: list[str] = []
+        self._facts: list[tuple[int, ...]] = []
+        self._attribute_rows: list[tuple[int, int, int]] = []
+
+    def __repr__(self) -> str:
+        return f"<InMemoryEventLog: {len(self._records)} records>"
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    @contextmanager
+    def _read(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    def _last(self) -> tuple[int, str]:
+        if not self._records:
+            return 0, GENESIS
+        last = self._records[-1]
+        return last.position, last.hash
+
+    def _stream_head(self, stream_id: str) -> StreamHead | None:
+        return self._heads.get(stream_id)
+
+    def _records_by_id(self, event_ids: Sequence[str]) -> list[StoredRecord]:
+        found = (self._index.get(event_id) for event_id in event_ids)
+        return [self._records[index] for index in found if index is not None]
+
+    def _intern(self, names: Iterable[str | None]) -> None:
+        codes = self._codes
+        for name in names:
+            if name not in codes:
+                assert name is not None
+                codes[name] = len(self._names)
+                self._names.append(name)
+
+    def _insert(
+        self, records: Sequence[StoredRecord], attributes: Sequence[AttributeRow], head: StreamHead
+    ) -> None:
+        # Everything is computed before anything is changed, so a failure changes nothing.
+        self._intern(
+            name for r in records for name in (r.stream_id, r.type, r.trigger, r.owner, r.reason)
+        )
+        self._intern(name for _, key, value in attributes for name in (key, value))
+        codes = self._codes
+        facts = [
+            (
+                r.position,
+                r.occurred_ns,
+                r.recorded_ns,
+                int(r.override),
+                codes[r.stream_id],
+                codes[r.type],
+                codes[r.trigger],
+                codes[r.owner],
+                codes[r.reason],
+                NO_TARGET if r.target_ns is None else r.target_ns,
+                -1 if r.sequence is None else r.sequence,
+            )
+            for r in records
+        ]
+        rows = [(position, codes[key], codes[value]) for position, key, value in attributes]
+        start = len(self._records)
+        indexes = self._streams.setdefault(head.stream_id, [])
+        for offset, record in enumerate(records):
+            self._index[record.event_id] = start + offset
+            indexes.append(start + offset)
+        self._records.extend(records)
+        self._event_ids.extend(r.event_id for r in records)
+        self._facts.extend(facts)
+        self._attribute_rows.extend(rows)
+        self._heads[head.stream_id] = head
+
+    def _select_stream(
+        self, stream_id: str, from_version: int, limit: int | None
+    ) -> list[StoredRecord]:
+        with self._lock:
+            indexes = self._streams.get(stream_id, [])[from_version - 1 :]
+            if limit is not None:
+                indexes = indexes[:limit]
+            return [self._records[index] for index in indexes]
+
+    def _select_all(self, from_position: int, limit: int | None) -> list[StoredRecord]:
+        start = max(from_position, 1) - 1
+        stop = None if limit is None else start + limit
+        with self._lock:
+            return self._records[start:stop]
+
+    def _select_attributes(self, from_position: int, to_position: int) -> list[AttributeRow]:
+        rows = self._attribute_rows
+        low = bisect.bisect_left(rows, (from_position,))
+        high = bisect.bisect_left(rows, (to_position + 1,))
+        names = self._names
+        return [(position, names[key], names[value]) for position, key, value in rows[low:high]]
+
+    def _select_columns(self, from_position: int) -> RawColumns:
+        start = max(from_position, 1) - 1
+        facts = np.array(self._facts[start:], dtype=np.int64).reshape(-1, 11)
+        names = np.array(self._names, dtype=object)
+        low = bisect.bisect_left(self._attribute_rows, (start + 1,))
+        rows = np.array(self._attribute_rows[low:], dtype=np.int64).reshape(-1, 3)
+        return RawColumns(
+            position=facts[:, 0],
+            event_id=np.array(self._event_ids[start:], dtype=object),
+            stream=Categorical(facts[:, 4], names),
+            type=Categorical(facts[:, 5], names),
+            occurred_ns=facts[:, 1],
+            recorded_ns=facts[:, 2],
+            trigger=Categorical(facts[:, 6], names),
+            owner=Categorical(facts[:, 7], names),
+            reason=Categorical(facts[:, 8], names),
+            override=facts[:, 3].astype(bool),
+            target_ns=facts[:, 9],
+            sequence=facts[:, 10],
+            attribute_position=rows[:, 0],
+            attribute_key=Categorical(rows[:, 1], names),
+            attribute_value=Categorical(rows[:, 2], names),
+        )
+
+    def _stream_heads(self) -> list[StreamHead]:
+        return list(self._heads.values())

@@ -1,0 +1,308 @@
+"""What only the SQLite backend promises: files, processes, crashes, and its schema's guarantees."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+
+from servicedelivery.errors import (
+    SourceError,
+    ValidationError,
+)
+from servicedelivery.eventlog import (
+    SCHEMA_VERSION,
+    EventLog,
+    MilestoneBlocked,
+    MilestonePlanned,
+    NewEvent,
+    SQLiteEventLog,
+)
+from servicedelivery.model import Owner
+from servicedelivery.testing import ManualClock
+from tests.eventlog.bad_appends import BAD_APPENDS, act_after, fill
+
+ROOT = Path(__file__).resolve().parents[2]
+T0 = pendulum.datetime(2024, 3, 4, 9, tz="Europe/Paris")
+
+
+def new(event: Any, minutes: int = 0, **envelope: Any) -> NewEvent:
+    return NewEvent(event, occurred_at=T0.add(minutes=minutes), **envelope)
+
+
+def plan() -> MilestonePlanned:
+    return MilestonePlanned(order_id="O-1", step="site_survey", attributes={"region": "france"})
+
+
+def filled(path: Path) -> SQLiteEventLog:
+    log = SQLiteEventLog(path, clock=ManualClock())
+    fill(log)
+    return log
+
+
+def test_the_file_is_a_wal_database_with_a_versioned_schema(tmp_path: Path) -> None:
+    path = tmp_path / "trail.db"
+    filled(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    indexes = {row[0] for row in db.execute("SELECT sql FROM sqlite_schema") if row[0]}
+    schema = " ".join(indexes)
+    assert "event_id TEXT NOT NULL UNIQUE" in schema
+    assert "UNIQUE (stream, version)" in schema
+    assert "position INTEGER PRIMARY KEY" in schema
+    db.close()
+
+
+def test_reopening_a_file_finds_everything(tmp_path: Path) -> None:
+    path = tmp_path / "trail.db"
+    log = filled(path)
+    records = log.read_all()
+    log.close()
+    with SQLiteEventLog(path) as again:
+        assert again.read_all() == records
+        assert again.stream_version("milestone:M-1") == 2
+        blocked = MilestoneBlocked(reason="site_access", owner=Owner.CUSTOMER)
+        assert again.append("milestone:M-1", [new(blocked, 3)], expected_version=2).version == 3
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE events SET payload = '{}' WHERE position = 1",
+        "DELETE FROM events WHERE position = 3",
+        "UPDATE names SET name = 'x' WHERE id = 1",
+        "DELETE FROM attributes",
+        "DELETE FROM streams",
+        "INSERT INTO events SELECT * FROM events WHERE position = 1",
+        "INSERT INTO events (position, event_id, stream, version, type, schema_version, payload, "
+        "occurred_at, recorded_at, hash, occurred_ns, recorded_ns, override) "
+        "VALUES (7, 'x', 1, 3, 1, 1, '{}', '', '', '', 0, 0, 0)",
+        "INSERT INTO events (position, event_id, stream, version, type, schema_version, payload, "
+        "occurred_at, recorded_at, hash, occurred_ns, recorded_ns, override) "
+        "VALUES (4, 'x', 1, 9, 1, 1, '{}', '', '', '', 0, 0, 0)",
+    ],
+)
+def test_the_schema_itself_keeps_the_log_append_only(tmp_path: Path, statement: str) -> None:
+    path = tmp_path / "trail.db"
+    filled(path).close()
+    db = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(statement)
+    db.close()
+
+
+def test_files_that_are_not_event_logs_are_refused(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello " * 100)
+    with pytest.raises(SourceError) as caught:
+        SQLiteEventLog(text)
+    assert caught.value.source == str(text)
+    other = tmp_path / "other.db"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    with pytest.raises(SourceError, match="not a servicedelivery event log"):
+        SQLiteEventLog(other)
+    future = tmp_path / "future.db"
+    filled(future).close()
+    db = sqlite3.connect(future)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(SourceError, match="schema version"):
+        SQLiteEventLog(future)
+    with pytest.raises(ValidationError):
+        SQLiteEventLog(tmp_path / "x.db", synchronous="off")  # type: ignore[arg-type]
+
+
+def file_bytes(path: Path) -> tuple[bytes, bytes]:
+    """The database file and its write-ahead log, after folding the log into the file."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    wal = Path(f"{path}-wal")
+    return path.read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+
+@pytest.mark.parametrize(
+    ("label", "error", "act"), BAD_APPENDS, ids=[label for label, *_ in BAD_APPENDS]
+)
+def test_a_refused_append_leaves_the_file_byte_for_byte_unchanged(
+    tmp_path: Path,
+    label: str,
+    error: type[Exception],
+    act: Callable[[EventLog], object],
+) -> None:
+    path = tmp_path / "trail.db"
+    log = filled(path)
+    before = file_bytes(path)
+    with pytest.raises(error):
+        act(log)
+    assert file_bytes(path) == before, label
+    act_after(log)  # the write lock was released
+    log.close()
+
+
+def test_a_corrupt_payload_from_data_never_reaches_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "trail.db"
+    filled(path).close()
+    before = file_bytes(path)
+    with pytest.raises(ValidationError) as caught:
+        NewEvent.from_data(
+            {
+                "type": "milestone.planned",
+                "payload": {"order_id": ["O-1"], "step": "Site Survey", "sequence": -1},
+                "occurred_at": "2024-03-04T10:00:00",
+            }
+        )
+    assert [e.path for e in caught.value.errors] == [
+        "payload.order_id",
+        "payload.step",
+        "payload.sequence",
+        "occurred_at",
+    ]
+    assert file_bytes(path) == before
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, uuid
+    import pendulum
+    from servicedelivery.errors import ConcurrencyError
+    from servicedelivery.eventlog import (
+        CaseOpened, CaseResolved, ExpectedVersion, MilestoneCompleted, MilestonePlanned,
+        MilestoneStarted, NewEvent, SQLiteEventLog,
+    )
+    from servicedelivery.model import Case, CaseKind, Priority
+
+    path, name, batches = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    t0 = pendulum.datetime(2024, 3, 4, 9, tz="UTC")
+    log = SQLiteEventLog(path, synchronous=sys.argv[4])
+    case = Case(id="SHARED", kind=CaseKind.REQUEST, priority=Priority.LOW, opened_at=t0)
+    try:
+        log.append("case:SHARED", [NewEvent(CaseOpened(case=case), occurred_at=t0)],
+                   expected_version=ExpectedVersion.NO_STREAM)
+        print("opened", flush=True)
+    except ConcurrencyError:
+        pass
+    for batch in range(batches):
+        ids = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}/{batch}/{i}")) for i in range(3)]
+        at = t0.add(minutes=batch)
+        events = [
+            NewEvent(MilestonePlanned(order_id="O", step="install"), occurred_at=at, event_id=ids[0]),
+            NewEvent(MilestoneStarted(), occurred_at=at, event_id=ids[1]),
+            NewEvent(MilestoneCompleted(), occurred_at=at, event_id=ids[2]),
+        ]
+        log.append(f"milestone:{name}-{batch}", events)
+        while True:  # a writer that expects an exact version, and retries when it lost the race
+            version = log.stream_version("case:SHARED")
+            try:
+                log.append("case:SHARED", [NewEvent(CaseResolved(note=f"{name}/{batch}"),
+                           occurred_at=t0.add(days=1))], expected_version=version)
+                break
+            except ConcurrencyError:
+                continue
+        print(batch, flush=True)
+    """
+)
+
+
+def spawn(
+    path: Path, name: str, batches: int, synchronous: str = "normal"
+) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), name, str(batches), synchronous],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_several_processes_append_to_one_file(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    SQLiteEventLog(path).close()
+    writers = [spawn(path, name, 30) for name in ("a", "b", "c")]
+    outputs = [writer.communicate(timeout=300)[0].split() for writer in writers]
+    assert all(writer.returncode == 0 for writer in writers)
+    assert sum(out.count("opened") for out in outputs) == 1
+    with SQLiteEventLog(path) as log:
+        records = log.read_all()
+        assert [r.position for r in records] == list(range(1, 1 + 3 * 30 * 4 + 1))
+        shared = log.read_stream("case:SHARED")
+        assert [r.version for r in shared] == list(range(1, 3 * 30 + 2))
+        assert sorted(r.event.note for r in shared[1:]) == sorted(  # type: ignore[attr-defined]
+            f"{name}/{batch}" for name in "abc" for batch in range(30)
+        )
+        assert log.verify().records == len(records)
+
+
+def test_a_writer_killed_mid_flight_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
+    path = tmp_path / "crash.db"
+    SQLiteEventLog(path).close()
+    acknowledged: dict[str, int] = {}
+    for round_ in range(3):
+        name = f"r{round_}"
+        writer = spawn(path, name, 10_000, synchronous="full")
+        assert writer.stdout is not None
+        count = 0
+        for line in writer.stdout:
+            if line.strip().isdigit():
+                count = int(line) + 1
+            if count >= 15 + 10 * round_:
+                break
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait(timeout=60)
+        writer.stdout.close()
+        assert writer.returncode == -signal.SIGKILL
+        acknowledged[name] = count
+        with SQLiteEventLog(path) as log:
+            for batch in range(count + 2):
+                stream = log.read_stream(f"milestone:{name}-{batch}")
+                expected = [
+                    str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}/{batch}/{i}")) for i in range(3)
+                ]
+                if batch < count:
+                    assert [r.event_id for r in stream] == expected, (name, batch)
+                else:
+                    # The batch in flight is there whole or not at all.
+                    assert [r.event_id for r in stream] in ([], expected), (name, batch)
+            verification = log.verify()
+            assert verification.records == log.head()
+    assert sum(acknowledged.values()) >= 15 + 25 + 35
+
+
+def test_another_applications_database_is_left_untouched(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    before = other.read_bytes()
+    with pytest.raises(SourceError):
+        SQLiteEventLog(other)
+    assert other.read_bytes() == before
+    assert not Path(f"{other}-wal").exists()
+
+
+def test_several_processes_may_create_the_log_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "racing.db"
+    writers = [spawn(path, name, 2) for name in ("a", "b", "c")]
+    assert all(writer.wait(timeout=300) == 0 for writer in writers)
+    for writer in writers:
+        assert writer.stdout is not None
+        writer.stdout.close()
+    with SQLiteEventLog(path) as log:
+        assert log.verify().records == 3 * 2 * 4 + 1
