@@ -17,8 +17,12 @@ from servicedelivery.policy._conditions import (
     not_,
 )
 from servicedelivery.policy._durations import Clock, Duration
+from servicedelivery.policy._escalations import Escalations
+from servicedelivery.policy._evaluate import evaluate
+from servicedelivery.policy._findings import FindingAction, Findings
 from servicedelivery.policy._policy import Action, Override, Policy
 from servicedelivery.policy._policyset import PolicySet
+from servicedelivery.policy._single import ItemHistory, evaluate_item
 from servicedelivery.policy._spike_policy import Chart, SpikeCount, SpikePolicy
 from servicedelivery.policy._targets import Level, Scope, Target, TargetKind
 
@@ -30,7 +34,11 @@ __all__ = [
     "Clock",
     "Condition",
     "Duration",
+    "Escalations",
     "FieldTest",
+    "FindingAction",
+    "Findings",
+    "ItemHistory",
     "Level",
     "Measure",
     "MeasureKind",
@@ -47,6 +55,8 @@ __all__ = [
     "TargetKind",
     "all_of",
     "any_of",
+    "evaluate",
+    "evaluate_item",
     "field",
     "measure",
     "not_",

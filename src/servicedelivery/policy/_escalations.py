@@ -9,7 +9,7 @@ when it last notified, and which episodes were escalated before.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -17,6 +17,9 @@ import numpy.typing as npt
 
 from servicedelivery.errors import MISSING, FieldError, ValidationError
 from servicedelivery.metrics._table import Column, Kind, Tabular
+
+if TYPE_CHECKING:
+    from servicedelivery.policy._findings import Findings
 
 __all__ = ["Escalations", "ItemIndex", "PolicyState"]
 
@@ -144,6 +147,20 @@ class Escalations(Tabular):
         if errors:
             raise ValidationError(errors, title="invalid escalation records")
         return cls(**columns)
+
+    def extended(self, findings: Findings) -> Escalations:
+        """These escalations and the new events of ``findings`` (raised, repeated, cleared)."""
+        new = findings.new()
+        return Escalations(
+            policy=np.concatenate([self.policy, new.policy]),
+            item=np.concatenate([self.item, _texts(new.item)]),
+            episode=np.concatenate([self.episode, new.episode]),
+            level=np.concatenate([self.level, np.where(new.cleared, 0, new.level)]),
+            cleared=np.concatenate([self.cleared, new.cleared]),
+            at=np.concatenate([self.at, np.full(len(new), new.now, dtype=np.int64)]),
+            target=np.concatenate([self.target, new.target]),
+            event_id=np.concatenate([self.event_id, np.full(len(new), None, dtype=object)]),
+        )
 
     def take(self, rows: npt.NDArray[Any]) -> Escalations:
         """The events selected by a mask or by row numbers (in order)."""
