@@ -25,6 +25,13 @@ from servicedelivery.policy._policyset import PolicySet
 from servicedelivery.policy._single import ItemHistory, evaluate_item
 from servicedelivery.policy._spike_policy import Chart, SpikeCount, SpikePolicy
 from servicedelivery.policy._targets import Level, Scope, Target, TargetKind
+from servicedelivery.policy._trail import (
+    escalation_events,
+    escalation_stream,
+    escalations_from_columns,
+    escalations_from_log,
+    record_escalations,
+)
 
 __all__ = [
     "Action",
@@ -55,9 +62,14 @@ __all__ = [
     "TargetKind",
     "all_of",
     "any_of",
+    "escalation_events",
+    "escalation_stream",
+    "escalations_from_columns",
+    "escalations_from_log",
     "evaluate",
     "evaluate_item",
     "field",
     "measure",
     "not_",
+    "record_escalations",
 ]

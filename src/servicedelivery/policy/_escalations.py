@@ -57,7 +57,7 @@ class Escalations(Tabular):
     """Escalation events as aligned columns, in the order they were recorded.
 
     Build one with :meth:`empty`, :meth:`from_records`, or from a trail (see
-    ``servicedelivery.policy.escalations_from_trail``); add an evaluation's new events with
+    ``servicedelivery.policy.escalations_from_log``); add an evaluation's new events with
     :meth:`extended`.
 
     Attributes:
