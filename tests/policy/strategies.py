@@ -10,11 +10,14 @@ from servicedelivery.metrics import EventFrame
 from servicedelivery.model import NS_PER_HOUR
 from servicedelivery.policy import (
     Action,
+    Chart,
     Duration,
     Level,
     Override,
     Policy,
     Scope,
+    SpikeCount,
+    SpikePolicy,
     Target,
     all_of,
     any_of,
@@ -197,3 +200,24 @@ def ledgers(draw: st.DrawFn, frame: EventFrame, names: list[str], now: int) -> E
 
 
 TARGET_OFFSETS = st.integers(-20, 200).map(lambda hours: BASE + hours * 3 * NS_PER_HOUR)
+
+
+@st.composite
+def spike_policies(draw: st.DrawFn, *, name: str = "spike") -> SpikePolicy:
+    chart = draw(st.none() | st.sampled_from(list(Chart)))
+    kwargs: dict[str, Any] = {
+        "name": name,
+        "count": draw(st.sampled_from(list(SpikeCount))),
+        "by": "provider",
+        "to": draw(st.sampled_from([Target.queue("vendor_{provider}"), Target.queue("ops")])),
+        "chart": chart,
+    }
+    if draw(st.booleans()):
+        kwargs["baseline_days"] = draw(st.integers(2, 10))
+    if draw(st.booleans()):
+        kwargs["sigma"] = draw(st.sampled_from([1.0, 2, 3.5]))
+    if chart is Chart.EWMA and draw(st.booleans()):
+        kwargs["weight"] = draw(st.sampled_from([0.2, 0.5, 1]))
+    if draw(st.booleans()):
+        kwargs["timezone"] = draw(st.sampled_from(["UTC", "Europe/Paris", "Asia/Kolkata"]))
+    return SpikePolicy(**kwargs)

@@ -22,6 +22,7 @@ from servicedelivery.policy._evaluate import evaluate
 from servicedelivery.policy._findings import FindingAction, Findings
 from servicedelivery.policy._policy import Action, Override, Policy
 from servicedelivery.policy._policyset import PolicySet
+from servicedelivery.policy._schema import policy_json_schema
 from servicedelivery.policy._single import ItemHistory, evaluate_item
 from servicedelivery.policy._spike_policy import Chart, SpikeCount, SpikePolicy
 from servicedelivery.policy._targets import Level, Scope, Target, TargetKind
@@ -71,5 +72,6 @@ __all__ = [
     "field",
     "measure",
     "not_",
+    "policy_json_schema",
     "record_escalations",
 ]
