@@ -20,6 +20,7 @@ from servicedelivery.policy._durations import Clock, Duration
 from servicedelivery.policy._escalations import Escalations
 from servicedelivery.policy._evaluate import evaluate
 from servicedelivery.policy._findings import FindingAction, Findings
+from servicedelivery.policy._forecast import CompletionForecast, forecast_completion
 from servicedelivery.policy._policy import Action, Override, Policy
 from servicedelivery.policy._policyset import PolicySet
 from servicedelivery.policy._schema import policy_json_schema
@@ -40,6 +41,7 @@ __all__ = [
     "AnyOf",
     "Chart",
     "Clock",
+    "CompletionForecast",
     "Condition",
     "Duration",
     "Escalations",
@@ -70,6 +72,7 @@ __all__ = [
     "evaluate",
     "evaluate_item",
     "field",
+    "forecast_completion",
     "measure",
     "not_",
     "policy_json_schema",
