@@ -433,7 +433,7 @@ def _measure_problems(
     if kind is MeasureKind.DURATION:
         if not isinstance(threshold, Duration):
             yield FieldError(path, threshold, _DURATION_EXPECTED)
-        elif threshold.negative and measure is not Measure.TIME_TO_TARGET:
+        elif threshold.negative and measure not in (Measure.TIME_TO_TARGET, Measure.SLA_REMAINING):
             yield FieldError(path, threshold.to_data(), f"a duration >= 0 ({measure} never is)")
     elif not isinstance(threshold, float) or math.isnan(threshold):
         yield FieldError(path, threshold, f"a number ({measure} is a {kind})")

@@ -12,7 +12,7 @@ A *business day* is the average working day of the item's calendar: its weekly w
 wall-clock length of every stretch of its week) divided by the number of weekdays that have working
 hours. Monday to Friday 09:00-17:00 gives 8 hours, so ``"5 business days"`` is 40 hours of working
 time there; holidays do not shorten a business day, they only push back when it is done. A leading
-``-`` makes a duration negative, which only thresholds on time to a target date use.
+``-`` makes a duration negative, which only thresholds on time to target and SLA time remaining use.
 """
 
 from __future__ import annotations

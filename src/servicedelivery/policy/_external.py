@@ -2,8 +2,11 @@
 
 The policy layer does not import ``servicedelivery.sla``; an evaluation is given the clocks an SLA
 computed (``sla_clocks(sla, frame, now=...)`` for the bulk path, ``sla_clock(...)`` for one item)
-by name, and reads these fields of them, per item: ``item_ids`` (bulk only), ``started``,
-``start_ns``, ``stopped``, ``stop_ns``, ``elapsed_ns``, ``remaining_ns`` and ``fraction_used``.
+by name, and reads these fields of them, per item: ``started``, ``start_ns``, ``stopped``,
+``stop_ns``, ``elapsed_ns``, ``remaining_ns`` and ``fraction_used``. Bulk results
+(:class:`~servicedelivery.sla.SLAClocks`) are aligned with their ``frame.items`` (or an
+``item_ids`` array); a single item's (:class:`~servicedelivery.sla.SLAClock`) names its
+``item_id``.
 Likewise the ``target_miss_probability`` measure reads a :class:`CompletionForecast`.
 
 Since when an SLA comparison has held: the clock's counted time crossed the threshold at the latest
@@ -73,7 +76,13 @@ def _aligned(ctx: Context, clocks: Any, name: str) -> dict[str, npt.NDArray[Any]
     cache: dict[str, dict[str, npt.NDArray[Any]]] = ctx.__dict__.setdefault("_sla_fields", {})
     if name in cache:
         return cache[name]
-    ids = np.asarray(getattr(clocks, "item_ids", ctx.frame.items), dtype=object)
+    ids = _item_ids(clocks)
+    if ids is None:
+        raise ValidationError.single(
+            f"slas[{name!r}]",
+            type(clocks).__name__,
+            "the clocks of every item (sla_clocks(...)), not one item's, for a bulk evaluation",
+        )
     codes = ItemIndex(ctx.frame.items).codes(ids)
     found = codes >= 0
     fields: dict[str, npt.NDArray[Any]] = {
@@ -89,6 +98,14 @@ def _aligned(ctx: Context, clocks: Any, name: str) -> dict[str, npt.NDArray[Any]
         array[codes[found]] = np.asarray(getattr(clocks, field))[found]
     cache[name] = fields
     return fields
+
+
+def _item_ids(clocks: Any) -> npt.NDArray[Any] | None:
+    """The items bulk clock results are aligned with; ``None`` for one item's clock."""
+    ids = getattr(clocks, "item_ids", None)
+    if ids is None and hasattr(clocks, "frame"):
+        ids = clocks.frame.items
+    return None if ids is None else np.asarray(ids, dtype=object)
 
 
 def _crossing(
@@ -176,12 +193,19 @@ def _forecast(forecast: object, path: str) -> Any:
 def sla_one(slas: object, test: MeasureTest, item_id: object, path: str) -> dict[str, Any]:
     """One item's SLA clock fields as Python scalars (not started when the SLA has none for it).
 
-    ``slas[name]`` is a single-item result (``sla_clock(...)``, scalar fields) or bulk results
-    with ``item_ids`` (the item's row is read).
+    ``slas[name]`` is the item's own clock (``sla_clock(...)``) or every item's clocks
+    (``sla_clocks(...)``, whose row for the item is read).
     """
     clocks = sla_of(slas, str(test.sla), path)
-    ids = getattr(clocks, "item_ids", None)
+    ids = _item_ids(clocks)
     if ids is None:
+        own = getattr(clocks, "item_id", item_id)
+        if own != item_id:
+            raise ValidationError.single(
+                f"slas[{str(test.sla)!r}].item_id",
+                own,
+                f"the clock of the item evaluated ({item_id!r})",
+            )
         return {field: _scalar(getattr(clocks, field)) for field in SLA_FIELDS}
     index = _position(clocks, ids, item_id)
     if index is None:
