@@ -1,5 +1,6 @@
 """Policies declared as data: escalations, routing and risk queues, evaluated in bulk or per item."""
 
+from servicedelivery.policy._backtest import Backtest, backtest
 from servicedelivery.policy._conditions import (
     AllOf,
     AnyOf,
@@ -39,6 +40,7 @@ __all__ = [
     "Action",
     "AllOf",
     "AnyOf",
+    "Backtest",
     "Chart",
     "Clock",
     "CompletionForecast",
@@ -65,6 +67,7 @@ __all__ = [
     "TargetKind",
     "all_of",
     "any_of",
+    "backtest",
     "escalation_events",
     "escalation_stream",
     "escalations_from_columns",
