@@ -26,6 +26,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 
@@ -37,7 +38,7 @@ from servicedelivery.policy._findings import ACTIONS, FindingAction, FixedPart, 
 from servicedelivery.policy._spike_policy import Chart, SpikeCount, SpikePolicy
 from servicedelivery.policy._truth import carried
 
-__all__ = ["day_bounds", "spike_rows"]
+__all__ = ["DailyCounts", "daily_counts", "day_bounds", "spike_rows"]
 
 _RAISE = np.int8(ACTIONS.index(FindingAction.RAISE))
 _ACTIVE = np.int8(ACTIONS.index(FindingAction.ACTIVE))
@@ -81,13 +82,11 @@ def spike_rows(
             f"{path}.by", policy.by, f"an attribute of the frame (it has {known})"
         )
     baseline = policy.effective_baseline_days
-    bounds, first_day = day_bounds(ctx.now, baseline + 1, policy.effective_timezone)
-    in_scope = scope_mask(ctx, policy.scope, f"{path}.scope")
-    column = frame.attributes[policy.by]
-    groups = np.asarray(column.categories, dtype=object)
-    count_rows, count_groups, count_days = _events(ctx, policy, ledger, codes, in_scope, bounds)
-    table = np.zeros((len(groups), baseline + 1), dtype=np.int64)
-    np.add.at(table, (count_groups, count_days), 1)
+    counts = daily_counts(
+        ctx, policy, ledger, codes, scope_mask(ctx, policy.scope, f"{path}.scope")
+    )
+    bounds, first_day, groups, table = counts.bounds, counts.first_day, counts.groups, counts.table
+    count_rows, count_groups, count_days = counts.rows, counts.group, counts.day
     mean = table[:, :baseline].mean(axis=1)
     sigma = policy.effective_sigma
     if policy.effective_chart is Chart.C:
@@ -157,6 +156,47 @@ def spike_rows(
             day=np.full(count, day_number).astype("M8[D]"),
         )
     ]
+
+
+@attrs.frozen(eq=False)
+class DailyCounts:
+    """A spike policy's counts per group and day, and what was counted.
+
+    Attributes:
+        bounds: The local midnights: day ``k`` runs from ``bounds[k]`` to ``bounds[k + 1]``; the
+            last day is the one checked.
+        first_day: The number of day 0 (days since 1970-01-01).
+        groups: The values of the ``by`` attribute (the frame's categories).
+        table: ``int64[groups, days]`` counts.
+        rows: Per count, its evidence: a frame row (``-1 - ledger row`` for an escalation).
+        group: Per count, its group.
+        day: Per count, its day.
+    """
+
+    bounds: npt.NDArray[np.int64]
+    first_day: int
+    groups: npt.NDArray[Any]
+    table: npt.NDArray[np.int64]
+    rows: npt.NDArray[np.int64]
+    group: npt.NDArray[np.int64]
+    day: npt.NDArray[np.int64]
+
+
+def daily_counts(
+    ctx: Context,
+    policy: SpikePolicy,
+    ledger: Escalations,
+    codes: npt.NDArray[np.int64],
+    in_scope: npt.NDArray[np.bool_],
+) -> DailyCounts:
+    """Count what ``policy`` counts, per group, over its baseline days and the day checked."""
+    baseline = policy.effective_baseline_days
+    bounds, first_day = day_bounds(ctx.now, baseline + 1, policy.effective_timezone)
+    groups = np.asarray(ctx.frame.attributes[policy.by].categories, dtype=object)
+    rows, group, day = _events(ctx, policy, ledger, codes, in_scope, bounds)
+    table = np.zeros((len(groups), baseline + 1), dtype=np.int64)
+    np.add.at(table, (group, day), 1)
+    return DailyCounts(bounds, first_day, groups, table, rows, group, day)
 
 
 def plain_tuple(values: tuple[Any, ...]) -> tuple[Any, ...]:
