@@ -223,15 +223,25 @@ def _fixed_ns(value: str) -> int | None:
     return sign * int(total)
 
 
+_DAY_NS: dict[int, tuple[BusinessCalendar, int]] = {}
+
+
 def business_day_ns(calendar: BusinessCalendar) -> int:
     """The length of a business day in ``calendar``: weekly working time / working weekdays.
 
     Each stretch counts its wall-clock length (:attr:`WorkingHours.nominal`); the result is rounded
-    to the nanosecond, half to even.
+    to the nanosecond, half to even. Remembered per calendar object.
     """
+    known = _DAY_NS.get(id(calendar))
+    if known is not None and known[0] is calendar:
+        return known[1]
+    if len(_DAY_NS) > 256:
+        _DAY_NS.clear()
     week = sum(hours.end_ns - hours.start_ns for day in calendar.hours.values() for hours in day)
     days = sum(1 for day in calendar.hours.values() if day)
-    return int(_round_div(np.int64(week), days))
+    result = int(_round_div(np.int64(week), days))
+    _DAY_NS[id(calendar)] = (calendar, result)
+    return result
 
 
 def calendar_day_ns(calendars: CalendarSet) -> npt.NDArray[np.int64]:

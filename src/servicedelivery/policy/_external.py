@@ -20,6 +20,7 @@ current episode: a comparison on it has held, or not held, since that episode be
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,7 +84,7 @@ def _aligned(ctx: Context, clocks: Any, name: str) -> dict[str, npt.NDArray[Any]
             type(clocks).__name__,
             "the clocks of every item (sla_clocks(...)), not one item's, for a bulk evaluation",
         )
-    codes = ItemIndex(ctx.frame.items).codes(ids)
+    codes = ItemIndex(ctx.frame.items).codes(np.asarray(ids, dtype=object))
     found = codes >= 0
     fields: dict[str, npt.NDArray[Any]] = {
         "started": np.zeros(ctx.count, dtype=np.bool_),
@@ -100,12 +101,12 @@ def _aligned(ctx: Context, clocks: Any, name: str) -> dict[str, npt.NDArray[Any]
     return fields
 
 
-def _item_ids(clocks: Any) -> npt.NDArray[Any] | None:
+def _item_ids(clocks: Any) -> Any:
     """The items bulk clock results are aligned with; ``None`` for one item's clock."""
     ids = getattr(clocks, "item_ids", None)
     if ids is None and hasattr(clocks, "frame"):
         ids = clocks.frame.items
-    return None if ids is None else np.asarray(ids, dtype=object)
+    return ids
 
 
 def _crossing(
@@ -225,14 +226,31 @@ def _scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+_LOOKUPS: weakref.WeakKeyDictionary[Any, dict[Any, int]] = weakref.WeakKeyDictionary()
+"""Item rows of results objects, built once per object (and forgotten with it)."""
+
+
 def _position(owner: Any, ids: Any, item_id: object) -> int | None:
     """The row of ``item_id`` in ``ids``, with a dictionary built once per results object."""
-    lookup: dict[Any, int] | None = getattr(owner, "_policy_item_rows", None)
+    frame = getattr(owner, "frame", None)
+    if (
+        frame is not None
+        and hasattr(frame, "codes_of")
+        and getattr(owner, "item_ids", None) is None
+    ):
+        try:  # the frame's own index of its items
+            return int(frame.codes_of([item_id])[0])
+        except ValidationError:
+            return None
+    try:
+        lookup = _LOOKUPS.get(owner)
+    except TypeError:  # not weakly referenceable: no cache
+        lookup = None
     if lookup is None:
         listed = np.asarray(ids, dtype=object).tolist()
         lookup = dict(zip(listed, range(len(listed)), strict=True))
-        with contextlib.suppress(AttributeError, TypeError):  # objects without a __dict__
-            object.__setattr__(owner, "_policy_item_rows", lookup)
+        with contextlib.suppress(TypeError):
+            _LOOKUPS[owner] = lookup
     return lookup.get(item_id)
 
 

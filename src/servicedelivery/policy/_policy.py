@@ -212,6 +212,14 @@ class Policy(Definition):
     overrides: tuple[Override, ...] = checked(
         tuple_of(instance_of(Override)), default=(), converter=to_tuple
     )
+    _variants: tuple[Variant, ...] = attrs.field(
+        init=False, default=(), eq=False, hash=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        # Worked out once: a service checks one item against the same policies many times.
+        object.__setattr__(self, "_variants", self._resolve_variants())
 
     def _check_together(self) -> Iterator[FieldError]:
         yield from _action_problems(self.action, self.to, self.levels, "")
@@ -237,6 +245,9 @@ class Policy(Definition):
         An item takes the first variant whose scope it matches: the override that constrains the
         most attributes, and among equally specific ones the one listed first.
         """
+        return self._variants
+
+    def _resolve_variants(self) -> tuple[Variant, ...]:
         ordered = sorted(
             range(len(self.overrides)), key=lambda i: (-self.overrides[i].scope.specificity, i)
         )

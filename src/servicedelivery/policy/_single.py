@@ -645,29 +645,44 @@ def _render(item: _Item, target: Target, path: str) -> str:
     return target.render(values)
 
 
-def _state(escalations: Escalations, policy: str, item: object) -> dict[str, Any]:
-    """One policy's escalation state for one item, read from its events in record order."""
-    text = str(item)
-    rows = [
-        row
-        for row in np.flatnonzero(escalations.policy == policy).tolist()
-        if escalations.item[row] == text
-    ]
-    used = {int(escalations.episode[row]) for row in rows}
-    raised = [row for row in rows if not escalations.cleared[row]]
+_Record = tuple[str, int, int, bool, int]
+"""One escalation event of the item: (policy, episode, level, cleared, at)."""
+
+
+def _records(escalations: Escalations, item: object) -> list[_Record]:
+    """The item's escalation events, in record order (one scan of the escalations)."""
+    if not len(escalations):
+        return []
+    rows = np.flatnonzero(escalations.item == str(item))
+    return list(
+        zip(
+            escalations.policy[rows].tolist(),
+            escalations.episode[rows].tolist(),
+            escalations.level[rows].tolist(),
+            escalations.cleared[rows].tolist(),
+            escalations.at[rows].tolist(),
+            strict=True,
+        )
+    )
+
+
+def _state(records: list[_Record], policy: str) -> dict[str, Any]:
+    """One policy's escalation state for the item, from its events in record order."""
+    mine = [record for record in records if record[0] == policy]
+    used = {record[1] for record in mine}
+    raised = [record for record in mine if not record[3]]
     if not raised:
         return {"open": False, "episode": NONE, "level": 0, "notified": NONE, "used": used}
-    episode = int(escalations.episode[raised[-1]])
-    mine = [row for row in rows if int(escalations.episode[row]) == episode]
-    closed = any(bool(escalations.cleared[row]) for row in mine)
-    if closed:
+    episode = raised[-1][1]
+    current = [record for record in mine if record[1] == episode]
+    if any(record[3] for record in current):
         return {"open": False, "episode": NONE, "level": 0, "notified": NONE, "used": used}
-    ups = [row for row in mine if not escalations.cleared[row]]
+    ups = [record for record in current if not record[3]]
     return {
         "open": True,
         "episode": episode,
-        "level": max(int(escalations.level[row]) for row in ups),
-        "notified": max(int(escalations.at[row]) for row in ups),
+        "level": max(record[2] for record in ups),
+        "notified": max(record[4] for record in ups),
         "used": used,
     }
 
@@ -798,7 +813,7 @@ def evaluate_item(
     item = _Item(history, at, as_calendar_set(calendars), slas=slas, forecast=forecast)
     if not item.count:
         return Findings.empty(at)
-    ledger = escalations if escalations is not None else Escalations.empty()
+    records = [] if escalations is None else _records(escalations, history.item)
     groups: list[list[Rows]] = []
     for index, policy in enumerate(policy_set):
         if not isinstance(policy, Policy):
@@ -816,7 +831,7 @@ def evaluate_item(
             if variant is None and _matches(item, candidate.scope):
                 variant = candidate
         assert variant is not None  # the policy itself matches every item in its scope
-        found = _variant_finding(item, variant, _state(ledger, policy.name, history.item), path)
+        found = _variant_finding(item, variant, _state(records, policy.name), path)
         if found is None:
             continue
         action, level, target, holds, since, key, data, evidence = found
