@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -42,3 +45,29 @@ def test_the_operators_rule_validates_and_broken_documents_do_not() -> None:
     ]
     for policy in broken:
         assert problems(SCHEMA, {"policies": [policy]}, SCHEMA), policy
+
+
+ROOT = Path(__file__).resolve().parents[2]
+JSON_FENCE = re.compile(r"^```json\n(.*?)^```", re.MULTILINE | re.DOTALL)
+POLICY_PAGES = ["docs/howto/write-policies.md", "docs/reference/policy.md"]
+
+
+def _documented_policies() -> list[tuple[str, Any]]:
+    found = []
+    for page in POLICY_PAGES:
+        for number, match in enumerate(JSON_FENCE.finditer((ROOT / page).read_text("utf-8"))):
+            data = json.loads(match.group(1))
+            if isinstance(data, dict) and ("name" in data or "policies" in data):
+                found.append((f"{page}#{number}", data))
+    return found
+
+
+def test_the_docs_show_policies() -> None:
+    assert len(_documented_policies()) >= 2
+
+
+@pytest.mark.parametrize(("where", "data"), _documented_policies(), ids=lambda v: str(v)[:60])
+def test_every_policy_in_the_docs_validates_and_loads(where: str, data: Any) -> None:
+    document = data if "policies" in data else {"policies": [data]}
+    assert problems(SCHEMA, document, SCHEMA) == [], where
+    assert PolicySet.from_data(document).to_data() == document

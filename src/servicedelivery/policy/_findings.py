@@ -357,7 +357,8 @@ class Findings(Tabular):
             for code, action in enumerate(ACTIONS)
             if np.count_nonzero(self.action == code)
         )
-        return f"Findings at {iso(self.now)}: {len(self):,} rows" + (
+        rows = "row" if len(self) == 1 else "rows"
+        return f"Findings at {iso(self.now)}: {len(self):,} {rows}" + (
             f" ({counts})" if counts else ""
         )
 
