@@ -253,14 +253,57 @@ class Context:
         episode: npt.NDArray[np.int64] = ep.offsets[:-1][items] + np.maximum(taken, 1) - 1
         return episode
 
-    def evidence(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
-        """The event id (or position, without ids) of each frame row; ``None`` for row -1."""
+    @cached_property
+    def _evidence_table(self) -> npt.NDArray[Any]:
+        """Every frame row's event id (or position), and ``None`` last, for row -1."""
         frame = self.frame
         source = frame.position if frame.event_id is None else frame.event_id
         table = np.empty(len(source) + 1, dtype=object)
         table[:-1] = source
-        result: npt.NDArray[Any] = table[rows]
+        return table
+
+    def evidence(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+        """The event id (or position, without ids) of each frame row; ``None`` for row -1."""
+        result: npt.NDArray[Any] = self._evidence_table[rows]
         return result
+
+
+def _mapped_targets(targets: Mapping[Any, Any], frame: EventFrame) -> npt.NDArray[np.int64]:
+    """Target dates given as a mapping of item id to instant; ids not in the frame are ignored.
+
+    Integers (ns) convert in one numpy call; other values are read one by one as instants.
+    """
+    from servicedelivery.policy._escalations import ItemIndex  # noqa: PLC0415 - cycle
+
+    keys = np.empty(len(targets), dtype=object)
+    keys[:] = list(targets.keys())
+    values = list(targets.values())
+    result = np.full(frame.item_count, NONE, dtype=np.int64)
+    if not values:
+        return result
+    try:
+        instants = np.array(values, dtype=np.int64)
+        exact = np.array_equal(np.array(values, dtype=object), instants.astype(object))
+    except (TypeError, ValueError, OverflowError):
+        exact = False
+    if not exact:
+        problems: list[FieldError] = []
+        converted = []
+        for key, value in zip(keys.tolist(), values, strict=True):
+            try:
+                converted.append(as_instant(value, path="target"))
+            except ValidationError:
+                problems.append(
+                    FieldError(f"targets[{key!r}]", value, "an aware datetime or int64 ns")
+                )
+                converted.append(NONE)
+        if problems:
+            raise ValidationError(problems)
+        instants = np.array(converted, dtype=np.int64)
+    codes = ItemIndex(frame.items).codes(keys)
+    found = codes >= 0  # items not (yet) in the frame have nothing to evaluate
+    result[codes[found]] = instants[found]
+    return result
 
 
 def item_targets(targets: object, frame: EventFrame) -> npt.NDArray[np.int64]:
@@ -293,21 +336,7 @@ def item_targets(targets: object, frame: EventFrame) -> npt.NDArray[np.int64]:
         result: npt.NDArray[np.int64] = table[column.codes]
         return result
     if isinstance(targets, Mapping):
-        index = {item: code for code, item in enumerate(frame.items.tolist())}
-        result = np.full(count, NONE, dtype=np.int64)
-        problems_list: list[FieldError] = []
-        for key, value in targets.items():
-            if key not in index:
-                continue  # items not (yet) in the frame have nothing to evaluate
-            try:
-                result[index[key]] = as_instant(value, path="target")
-            except ValidationError:
-                problems_list.append(
-                    FieldError(f"targets[{key!r}]", value, "an aware datetime or int64 ns")
-                )
-        if problems_list:
-            raise ValidationError(problems_list)
-        return result
+        return _mapped_targets(targets, frame)
     array = np.asarray(targets)
     if array.shape != (count,) or array.dtype.kind not in "iu":
         raise ValidationError.single(

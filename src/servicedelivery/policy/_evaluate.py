@@ -67,8 +67,8 @@ def evaluate(
         targets: The items' target dates: an attribute name, a mapping of item id to instant, or
             an ``int64`` array aligned with ``frame.items`` (for ``time_to_target`` and forecasts).
         slas: The SLAs that SLA measures name.
-        forecast: The completion forecast for ``target_miss_probability`` (fitted on the frame
-            at ``now`` when not given).
+        forecast: The :class:`CompletionForecast` that ``target_miss_probability`` reads
+            (see :func:`forecast_completion`); needed only by policies that use it.
 
     Returns:
         One row per (policy, item) with something to do or report.
