@@ -433,10 +433,11 @@ def _read_parts(
                 errors.append(FieldError(where, value, "a list of levels"))
                 kwargs[name] = None
             else:
-                kwargs[name] = tuple(
+                levels = tuple(
                     Level.from_data(item, errors, f"{where}[{index}]")
                     for index, item in enumerate(value)
                 )
+                kwargs[name] = None if None in levels else levels
         elif isinstance(value, str):
             kwargs[name] = value
         else:
@@ -454,8 +455,6 @@ def _override_from_data(data: object, errors: list[FieldError], path: str) -> Ov
     if "scope" not in data:
         errors.append(FieldError(join(path, "scope"), MISSING, "the override's scope"))
     kwargs = _read_parts(data, _OVERRIDE_KEYS, errors, path)
-    if isinstance(kwargs.get("levels"), tuple) and None in kwargs["levels"]:
-        kwargs["levels"] = None
     return build(Override, kwargs, errors, path, start)  # type: ignore[no-any-return]
 
 
@@ -475,8 +474,6 @@ def policy_from_data(data: object, errors: list[FieldError], path: str) -> Polic
     for name in ("name", "action"):
         if name in data:
             kwargs[name] = data[name]
-    if isinstance(kwargs.get("levels"), tuple) and None in kwargs["levels"]:
-        kwargs["levels"] = None
     if "overrides" in data:
         raw = data["overrides"]
         where = join(path, "overrides")
