@@ -233,6 +233,9 @@ class _Item:
         self.now = now
         self.slas = slas
         self.forecast = forecast
+        self._worked: dict[tuple[int, int], int] = {}
+        self._reached: dict[tuple[int, int, bool], int] = {}
+        self.measures: dict[tuple[Any, ...], _Monotone] = {}
         count = 0
         for time in history.time:
             if time > now:
@@ -311,16 +314,25 @@ class _Item:
     def elapsed(self, clock: Clock, start: int, end: int, path: str) -> int:
         if clock is Clock.CALENDAR:
             return max(end - start, 0)
-        return int(self._calendar(path).working_ns(start, end))
+        # Policies on one item often count working time over the same spans: asked once.
+        key = (start, end)
+        found = self._worked.get(key)
+        if found is None:
+            found = self._worked[key] = int(self._calendar(path).working_ns(start, end))
+        return found
 
     def reach(self, clock: Clock, start: int, amount: int, strict: bool, path: str) -> int:
         if clock is Clock.CALENDAR:
             return start + max(amount, 0)
-        calendar = self._calendar(path)
-        due = int(calendar.add_working(start, max(amount, 0)))
-        if strict:
-            due = int(calendar.next_opening(due))
-        return start if amount < 0 else due
+        if amount < 0:
+            return start
+        key = (start, amount, strict)
+        found = self._reached.get(key)
+        if found is None:
+            calendar = self._calendar(path)
+            due = int(calendar.add_working(start, amount))
+            found = self._reached[key] = int(calendar.next_opening(due)) if strict else due
+        return found
 
 
 # ------------------------------------------------------------------------------------ leaves
@@ -547,7 +559,10 @@ def _measure_leaf(item: _Item, test: MeasureTest, path: str) -> NodeFacts:
     else:
         clock = Clock.CALENDAR
         threshold = float(test.threshold)
-    base = _measure(item, test, clock, threshold_path)
+    key = (test.measure, clock, test.sla)
+    base = item.measures.get(key)
+    if base is None:  # each measure once per item, as the bulk path computes it once per frame
+        base = item.measures[key] = _measure(item, test, clock, threshold_path)
     holds = bool(base.defined and _COMPARE[test.op](base.value, threshold))
     if (test.op in (Op.GT, Op.GE)) == base.rising:
         strict = test.op in (Op.GT, Op.LT)
