@@ -17,7 +17,7 @@ import numpy as np
 from servicedelivery.calendars import BusinessCalendar, CalendarSet
 from servicedelivery.metrics import EventFrame
 from servicedelivery.metrics._table import NONE_NS
-from servicedelivery.metrics._timescale import CALENDAR_ATTRIBUTES
+from servicedelivery.metrics._timescale import CALENDAR_ATTRIBUTES, TimeScale
 from servicedelivery.model import OWNERS, STATES
 from servicedelivery.sla._conditions import Condition
 from servicedelivery.sla._definition import SLA, Reopening
@@ -99,9 +99,9 @@ class SLAClock:
         return self._after(origin, counted_ns - self.elapsed_ns)
 
     def _after(self, start: int, work: int) -> int:
-        if self.calendar is None:
-            return start + work
-        return int(self.calendar.add_working(start, work))
+        # The time scale of the bulk path, so that both refuse instants past what time can hold.
+        one = np.zeros(1, dtype=np.int64)
+        return int(TimeScale(self.calendar).after(one + start, one + work, one)[0])
 
 
 class _Episode(NamedTuple):
