@@ -7,7 +7,6 @@ can be checked against each other. It reads only the item's own rows of the fram
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -140,7 +139,7 @@ def sla_clock(
     sla, frame, at, chosen = clock_inputs(sla, frame, now, calendars)
     code = int(frame.codes_of([item_id])[0])
     low = int(frame.offsets[code])
-    high = low + bisect_right(frame.time[low : int(frame.offsets[code + 1])].tolist(), at)
+    high = low + int(np.searchsorted(frame.time[low : frame.offsets[code + 1]], at, side="right"))
     calendar = _item_calendar(chosen, frame, low, high)
     found = _episodes(sla, frame, low, high)
     passes = _passes(sla, frame, found)
