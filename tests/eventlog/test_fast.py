@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from typing import Any
 
@@ -21,6 +22,7 @@ from servicedelivery.eventlog import (
     MilestonePlanned,
     MilestoneStarted,
     NewEvent,
+    _decode,
 )
 from servicedelivery.eventlog._canonical import canonical_json
 from servicedelivery.eventlog._chain import chain_text_of, record_hash
@@ -227,3 +229,32 @@ def test_verify_checks_in_full_what_reading_trusts() -> None:
     assert log.read_all()[2].event.reason == "Site Access"  # type: ignore[attr-defined]
     with pytest.raises(IntegrityError, match=r"position 3: the stored payload does not decode"):
         log.verify()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reads_leave_the_garbage_collector_as_they_found_it(enabled: bool) -> None:
+    """Reads pause the collector while they decode and restore it, even when they fail."""
+    log = InMemoryEventLog()
+    at = pendulum.datetime(2025, 1, 6, 9, tz="Europe/Paris")
+    plan = MilestonePlanned(order_id="O-1", step="survey")
+    log.append("milestone:M-1", [NewEvent(plan, occurred_at=at)])
+    seen: list[bool] = []
+
+    def spy(text: str) -> pendulum.DateTime:
+        seen.append(gc.isenabled())
+        return parse_instant(text)
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_decode, "parse_instant", spy)
+            assert log.read_all()[0].event == plan
+            assert gc.isenabled() is enabled
+            log._records[0] = log._records[0]._replace(payload="[")
+            with pytest.raises(IntegrityError):
+                log.read_stream("milestone:M-1")
+            assert gc.isenabled() is enabled
+        assert seen == [False, False]  # occurred_at and recorded_at, decoded with it paused
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pendulum
@@ -25,6 +27,34 @@ def decode_records(registry: EventRegistry, records: Iterable[StoredRecord]) -> 
         UnknownEventTypeError: A stored type the registry does not know.
         IntegrityError: A stored payload that does not decode.
     """
+    with collector_paused():
+        return _decode_records(registry, records)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a read builds its envelopes, if it was on.
+
+    A read builds a few objects per record that all outlive it (the envelope, its event and
+    instants) and that form no reference cycle; with the collector on, every few hundred of them
+    trigger a collection that finds nothing to free, and the full collections among them walk the
+    whole heap, so that large reads ran up to twice as slow. The collector is process-wide: it is
+    turned back on when the read ends, whatever happens (cycles made meanwhile, by any thread, are
+    collected then), and left alone if it was off.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _decode_records(
+    registry: EventRegistry, records: Iterable[StoredRecord]
+) -> list[RecordedEvent]:
     # Within one read, equal payloads decode to one (immutable) event and equal texts to one
     # instant: most payloads repeat (every start, completion, block for a common reason), and the
     # events of a batch share their recorded_at.
