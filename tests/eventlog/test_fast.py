@@ -249,12 +249,15 @@ def test_reads_leave_the_garbage_collector_as_they_found_it(enabled: bool) -> No
         (gc.enable if enabled else gc.disable)()
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(_decode, "parse_instant", spy)
+            select = log._select_all
+            patch.setattr(log, "_select_all", lambda *a: seen.append(gc.isenabled()) or select(*a))
             assert log.read_all()[0].event == plan
             assert gc.isenabled() is enabled
             log._records[0] = log._records[0]._replace(payload="[")
             with pytest.raises(IntegrityError):
                 log.read_stream("milestone:M-1")
             assert gc.isenabled() is enabled
-        assert seen == [False, False]  # occurred_at and recorded_at, decoded with it paused
+        # The select, then occurred_at and recorded_at: all with the collector paused.
+        assert seen == [False, False, False]
     finally:
         (gc.enable if was else gc.disable)()

@@ -17,26 +17,15 @@ from servicedelivery.eventlog._instants import parse_instant
 from servicedelivery.eventlog._records import RecordedEvent, StoredRecord
 from servicedelivery.eventlog._registry import EventRegistry
 
-__all__ = ["decode_payload", "decode_records"]
-
-
-def decode_records(registry: EventRegistry, records: Iterable[StoredRecord]) -> list[RecordedEvent]:
-    """Envelopes of stored records, their payloads decoded (and upcast) by ``registry``.
-
-    Raises:
-        UnknownEventTypeError: A stored type the registry does not know.
-        IntegrityError: A stored payload that does not decode.
-    """
-    with collector_paused():
-        return _decode_records(registry, records)
+__all__ = ["collector_paused", "decode_payload", "decode_records"]
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a read builds its envelopes, if it was on.
+    """Pause Python's cyclic garbage collector while a read fetches and decodes, if it was on.
 
-    A read builds a few objects per record that all outlive it (the envelope, its event and
-    instants) and that form no reference cycle; with the collector on, every few hundred of them
+    A read builds a few objects per record that all outlive it (the row, the envelope, its event
+    and instants) and that form no reference cycle; with the collector on, every few hundred of them
     trigger a collection that finds nothing to free, and the full collections among them walk the
     whole heap, so that large reads ran up to twice as slow. The collector is process-wide: it is
     turned back on when the read ends, whatever happens (cycles made meanwhile, by any thread, are
@@ -52,9 +41,13 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _decode_records(
-    registry: EventRegistry, records: Iterable[StoredRecord]
-) -> list[RecordedEvent]:
+def decode_records(registry: EventRegistry, records: Iterable[StoredRecord]) -> list[RecordedEvent]:
+    """Envelopes of stored records, their payloads decoded (and upcast) by ``registry``.
+
+    Raises:
+        UnknownEventTypeError: A stored type the registry does not know.
+        IntegrityError: A stored payload that does not decode.
+    """
     # Within one read, equal payloads decode to one (immutable) event and equal texts to one
     # instant: most payloads repeat (every start, completion, block for a common reason), and the
     # events of a batch share their recorded_at.

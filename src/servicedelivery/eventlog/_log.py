@@ -34,7 +34,7 @@ from servicedelivery.eventlog._columns import (
     columns_from_raw,
     raw_columns,
 )
-from servicedelivery.eventlog._decode import decode_records
+from servicedelivery.eventlog._decode import collector_paused, decode_records
 from servicedelivery.eventlog._instants import instant_at, instant_text
 from servicedelivery.eventlog._records import (
     Appended,
@@ -211,7 +211,9 @@ class EventLog(abc.ABC):
         self._check_open()
         split_stream_id(stream_id)
         _check_counts(from_version=(from_version, 1), limit=(limit, 0))
-        return decode_records(self._registry, self._select_stream(stream_id, from_version, limit))
+        with collector_paused():
+            records = self._select_stream(stream_id, from_version, limit)
+            return decode_records(self._registry, records)
 
     def read_all(self, *, from_position: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Every event from global position ``from_position`` on, in position order.
@@ -222,7 +224,8 @@ class EventLog(abc.ABC):
         """
         self._check_open()
         _check_counts(from_position=(from_position, 0), limit=(limit, 0))
-        return decode_records(self._registry, self._select_all(from_position, limit))
+        with collector_paused():
+            return decode_records(self._registry, self._select_all(from_position, limit))
 
     def head(self) -> int:
         """The last global position (0 for an empty log)."""
