@@ -53,6 +53,9 @@ _STATE_NAMES = tuple(state.value for state in STATES)
 _OWNER_NAMES = tuple(owner.value for owner in OWNERS)
 _OPEN = tuple(bool(x) for x in OPEN_STATES)
 _COMMITTED = tuple(bool(x) for x in COMMITTED)
+# As Python ints: numpy scalars would make every comparison and sum of this path a numpy call.
+_NONE = int(NONE)
+_LATEST = int(LATEST)
 
 
 @attrs.frozen
@@ -317,7 +320,7 @@ class _Item:
         key = (start, end)
         found = self._worked.get(key)
         if found is None:
-            found = self._worked[key] = int(self._calendar(path).working_ns(start, end))
+            found = self._worked[key] = self._calendar(path).working_ns_one(start, end)
         return found
 
     def reach(self, clock: Clock, start: int, amount: int, strict: bool, path: str) -> int:
@@ -329,8 +332,8 @@ class _Item:
         found = self._reached.get(key)
         if found is None:
             calendar = self._calendar(path)
-            due = int(calendar.add_working(start, amount))
-            found = self._reached[key] = int(calendar.next_opening(due)) if strict else due
+            due = calendar.add_working_one(start, amount)
+            found = self._reached[key] = calendar.next_opening_one(due) if strict else due
         return found
 
 
@@ -402,9 +405,9 @@ class _Monotone:
 def _growing(
     item: _Item, clock: Clock, *, defined: bool, window: int, start: int, anchor: int, path: str
 ) -> _Monotone:
-    start = start if defined else LATEST
+    start = start if defined else _LATEST
     begin = min(start, item.now)
-    value = item.elapsed(clock, begin, item.now, path) if defined else NONE
+    value = item.elapsed(clock, begin, item.now, path) if defined else _NONE
 
     def onset(threshold: int, strict: bool) -> int:
         return item.reach(clock, begin, threshold, strict, path)
@@ -458,7 +461,7 @@ def _sla(item: _Item, test: MeasureTest, path: str) -> _Monotone:
     elapsed = int(fields["elapsed_ns"])
     target = elapsed + int(fields["remaining_ns"])
     end = int(fields["stop_ns"]) if fields["stopped"] else item.now
-    start = int(fields["start_ns"]) if started else LATEST
+    start = int(fields["start_ns"]) if started else _LATEST
     first_time = item.time[0]
     anchor = item.episodes[_episode_at(item, max(start, first_time))][0] if started else -1
     if test.measure is Measure.SLA_FRACTION_USED:
@@ -470,7 +473,7 @@ def _sla(item: _Item, test: MeasureTest, path: str) -> _Monotone:
 
         return _Monotone(rising=True, defined=started, window=first_time, start=start,
                          value=value, anchor=anchor, onset=onset)  # fmt: skip
-    value = int(fields["remaining_ns"]) if started else NONE
+    value = int(fields["remaining_ns"]) if started else _NONE
 
     def onset_remaining(threshold: Any, strict: bool) -> int:
         return int(end - (elapsed - (target - threshold)))
@@ -510,7 +513,7 @@ def _blocked_total(item: _Item, clock: Clock, path: str) -> _Monotone:
         for start, duration, after in blocks:
             if (after > threshold) if strict else (after >= threshold):
                 return item.reach(clock, start, threshold - (after - duration), strict, path)
-        return LATEST
+        return _LATEST
 
     return _Monotone(rising=True, defined=True, window=first_time, start=first_time, value=total,
                      anchor=latest_row, onset=onset)  # fmt: skip
@@ -523,7 +526,7 @@ def _time_to_target(item: _Item, clock: Clock, path: str) -> _Monotone:
     first_time = item.time[0]
     now = item.now
     if not defined:
-        value: int = NONE
+        value: int = _NONE
     elif clock is Clock.CALENDAR:
         value = goal - now
     else:
@@ -686,11 +689,11 @@ def _state(records: list[_Record], policy: str) -> dict[str, Any]:
     used = {record[1] for record in mine}
     raised = [record for record in mine if not record[3]]
     if not raised:
-        return {"open": False, "episode": NONE, "level": 0, "notified": NONE, "used": used}
+        return {"open": False, "episode": _NONE, "level": 0, "notified": _NONE, "used": used}
     episode = raised[-1][1]
     current = [record for record in mine if record[1] == episode]
     if any(record[3] for record in current):
-        return {"open": False, "episode": NONE, "level": 0, "notified": NONE, "used": used}
+        return {"open": False, "episode": _NONE, "level": 0, "notified": _NONE, "used": used}
     ups = [record for record in current if not record[3]]
     return {
         "open": True,
@@ -747,7 +750,9 @@ def _variant_finding(
         holds = False
         since = closed if condition.holds else min(condition.since, closed)
     reached, level_facts = _reached(item, variant, holds, since, path)
-    candidate = item.history.position[item.episodes[_episode_at(item, since)][0]] if holds else NONE
+    candidate = (
+        item.history.position[item.episodes[_episode_at(item, since)][0]] if holds else _NONE
+    )
     is_open = state["open"]
     fresh = holds and not is_open
     used = fresh and candidate in state["used"]
