@@ -9,9 +9,11 @@ plots, and pandas per section. :class:`Progress` shows long work on a terminal.
 """
 
 from servicedelivery.report._build import AGING_BUCKETS, portfolio_report
+from servicedelivery.report._check import SourceCheck, check_source
 from servicedelivery.report._progress import SILENT, Progress, Task
 from servicedelivery.report._report import PortfolioReport
 from servicedelivery.report._schema import SCHEMA, SECTIONS, SUMMARY_KEYS
+from servicedelivery.report._sources import LoadedSource, SourceSpec, load_source
 from servicedelivery.report._table import ReportTable
 from servicedelivery.report._targets import TargetDates
 
@@ -21,10 +23,15 @@ __all__ = [
     "SECTIONS",
     "SILENT",
     "SUMMARY_KEYS",
+    "LoadedSource",
     "PortfolioReport",
     "Progress",
     "ReportTable",
+    "SourceCheck",
+    "SourceSpec",
     "TargetDates",
     "Task",
+    "check_source",
+    "load_source",
     "portfolio_report",
 ]

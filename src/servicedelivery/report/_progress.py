@@ -66,6 +66,8 @@ class Progress:
         stream: Where to write; ``None`` shows nothing.
         interval: The least time between two redraws of a line, in seconds.
         clock: Returns the current time in seconds (``time.monotonic``); tests pass their own.
+        live: Whether lines are redrawn in place as work goes on; by default only on a terminal.
+            Elsewhere (a log file, a CI job) only each task's final line is written.
     """
 
     def __init__(
@@ -74,10 +76,12 @@ class Progress:
         *,
         interval: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
+        live: bool | None = None,
     ) -> None:
         self.stream = stream
         self.interval = interval
         self.clock = clock
+        self.live = live if live is not None else stream is not None and stream.isatty()
 
     @property
     def enabled(self) -> bool:
@@ -101,6 +105,11 @@ class Progress:
     def draw(self, line: str, *, final: bool) -> None:
         """Write one line, in place of the previous one unless it was final."""
         if self.stream is None:
+            return
+        if not self.live:
+            if final:
+                self.stream.write(line + "\n")
+                self.stream.flush()
             return
         text = line[:_WIDTH].ljust(_WIDTH)
         self.stream.write("\r" + text + ("\n" if final else ""))
