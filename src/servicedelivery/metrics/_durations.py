@@ -42,6 +42,7 @@ from servicedelivery.metrics._options import (
 from servicedelivery.metrics._percentiles import nearest_rank
 from servicedelivery.metrics._reading import STATE_NAMES
 from servicedelivery.metrics._table import Column, Kind, Tabular, status_columns
+from servicedelivery.metrics._timescale import Calendar, TimeScale
 
 __all__ = [
     "DEFAULT_END",
@@ -77,6 +78,8 @@ class ItemDurations(FromEpisodes, Tabular):
             ``now``.
         at_episode: ``int64`` episode the item is in at ``end``: the completing one, or the
             current one for open items; ``state``, ``owner`` and ``reason`` are its.
+        scale: How ``duration`` counts the time from ``start`` to ``end``: elapsed time, or
+            working time under the ``calendar`` option the metric was given.
     """
 
     metric: str
@@ -87,9 +90,15 @@ class ItemDurations(FromEpisodes, Tabular):
     start_episode: npt.NDArray[np.int64]
     end_episode: npt.NDArray[np.int64]
     at_episode: npt.NDArray[np.int64]
+    scale: TimeScale = TimeScale()
 
     def __len__(self) -> int:
         return len(self.item)
+
+    @property
+    def calendar(self) -> Calendar | None:
+        """The calendar durations are counted in (``None``: elapsed time)."""
+        return self.scale.calendar
 
     @cached_property
     def state(self) -> npt.NDArray[np.int8]:
@@ -106,11 +115,10 @@ class ItemDurations(FromEpisodes, Tabular):
         """``int16`` reason at ``end`` (``-1`` unless blocked)."""
         return self.episodes.reason[self.at_episode]
 
-    @property
+    @cached_property
     def duration(self) -> npt.NDArray[np.int64]:
-        """``int64`` nanoseconds: ``end - start``, exact."""
-        duration: npt.NDArray[np.int64] = self.end - self.start
-        return duration
+        """``int64`` nanoseconds from ``start`` to ``end``, exact: elapsed or working time."""
+        return self.scale.between(self.start, self.end, self.item)
 
     def percentile(self, q: float) -> int:
         """The q-th percentile of the durations, by nearest rank: an exact ``int`` of ns.
@@ -146,7 +154,8 @@ class ItemDurations(FromEpisodes, Tabular):
         return start_event, end_event
 
     def _title(self) -> str:
-        return f"{self.metric.capitalize()}: {len(self):,} items"
+        counted = f" in {self.scale.describe()}" if self.scale.working else ""
+        return f"{self.metric.capitalize()}{counted}: {len(self):,} items"
 
     def _columns(self) -> list[Column]:
         start_event, end_event = self._events()
@@ -243,6 +252,7 @@ def _durations(
     chosen: Passes,
     *,
     until_now: bool,
+    calendar: object,
 ) -> ItemDurations:
     items = np.flatnonzero(chosen.counted).astype(np.int32)
     start_episode = chosen.start[items]
@@ -263,6 +273,7 @@ def _durations(
         start_episode=start_episode,
         end_episode=end_episode,
         at_episode=at_episode,
+        scale=TimeScale.of(calendar, episodes.frame),
     )
 
 
@@ -273,13 +284,15 @@ def cycle_time(
     end: Iterable[object] = DEFAULT_END,
     reopened: Reopened = "span",
     now: object | None = None,
+    calendar: Calendar | None = None,
 ) -> ItemDurations:
     """Cycle time of every completed item: from commitment to completion.
 
     ``start`` is the first instant of the item's first episode in a ``start`` (or ``end``) state of
     the counted pass; ``end`` is the first instant of the episode that completes it (enters an
-    ``end`` state). The duration is ``end - start``, in exact nanoseconds; an item that completes
-    in its first event has a cycle time of 0.
+    ``end`` state). The duration is ``end - start``, in exact nanoseconds (or the working time of
+    ``[start, end)`` under ``calendar``); an item that completes in its first event has a cycle
+    time of 0.
 
     Args:
         source: The events, or episodes already computed.
@@ -288,12 +301,15 @@ def cycle_time(
         reopened: Which pass counts when work is reopened: ``"span"`` (first start to final
             completion), ``"first"`` (to the first completion) or ``"last"`` (the final pass only).
         now: Only events at or before this instant count (default: all of the frame's).
+        calendar: Count working time instead of elapsed time: under one ``BusinessCalendar``, or
+            under each item's calendar picked by a ``CalendarSet`` from its ``site`` and
+            ``region`` attributes.
 
     Returns:
         One row per item that has a counted pass, in item order.
 
     Raises:
-        ValidationError: An unknown state or ``reopened`` value, or a bad ``now``.
+        ValidationError: An unknown state or ``reopened`` value, a bad ``now`` or ``calendar``.
     """
     episodes = resolve_source(source, now)
     chosen = passes(
@@ -302,7 +318,7 @@ def cycle_time(
         end=state_lut(end, path="end"),
         reopened=check_choice(reopened, REOPENED, path="reopened"),
     )
-    return _durations("cycle time", episodes, chosen, until_now=False)
+    return _durations("cycle time", episodes, chosen, until_now=False, calendar=calendar)
 
 
 def lead_time(
@@ -311,11 +327,13 @@ def lead_time(
     end: Iterable[object] = DEFAULT_END,
     reopened: Reopened = "span",
     now: object | None = None,
+    calendar: Calendar | None = None,
 ) -> ItemDurations:
     """Lead time of every completed item: from its first event (the request) to completion.
 
     The same as :func:`cycle_time` with every state a start state: the start is the item's first
-    episode (for ``reopened="last"``, its first episode after the previous completion).
+    episode (for ``reopened="last"``, its first episode after the previous completion). With
+    ``calendar``, in working time.
 
     Raises:
         ValidationError: As :func:`cycle_time`.
@@ -327,7 +345,7 @@ def lead_time(
         end=state_lut(end, path="end"),
         reopened=check_choice(reopened, REOPENED, path="reopened"),
     )
-    return _durations("lead time", episodes, chosen, until_now=False)
+    return _durations("lead time", episodes, chosen, until_now=False, calendar=calendar)
 
 
 def work_item_age(
@@ -337,6 +355,7 @@ def work_item_age(
     start: Iterable[object] = DEFAULT_START,
     end: Iterable[object] = DEFAULT_END,
     reopened: Reopened = "span",
+    calendar: Calendar | None = None,
 ) -> ItemDurations:
     """Age of every open item that has started: from commitment to ``now``.
 
@@ -351,6 +370,7 @@ def work_item_age(
         end: The states that mean work is finished.
         reopened: ``"span"`` ages reopened work from its first start; ``"last"`` from its restart.
             ``"first"`` does not apply to open work.
+        calendar: Count working time: see :func:`cycle_time`.
 
     Raises:
         ValidationError: ``now`` is missing for a frame, or an option is not one described.
@@ -366,24 +386,31 @@ def work_item_age(
     )
     counted = chosen.counted & episodes.open_items()
     return _durations(
-        "work item age", episodes, attrs.evolve(chosen, counted=counted), until_now=True
+        "work item age",
+        episodes,
+        attrs.evolve(chosen, counted=counted),
+        until_now=True,
+        calendar=calendar,
     )
 
 
 def time_in_current_state(
-    source: EventFrame | Episodes, *, now: object | None = None
+    source: EventFrame | Episodes,
+    *,
+    now: object | None = None,
+    calendar: Calendar | None = None,
 ) -> ItemDurations:
     """How long every open item has been in its current episode, at ``now``.
 
     The current episode is the item's last: it began at the last change of state, owner or reason.
     A milestone blocked on the customer and then on the provider has been in its current state since
-    the switch.
+    the switch. With ``calendar``, in working time (see :func:`cycle_time`).
 
     Raises:
-        ValidationError: ``now`` is missing for a frame, or is not an instant.
+        ValidationError: ``now`` is missing for a frame, or is not an instant; a bad ``calendar``.
     """
     episodes = resolve_source(source, now, now_required=True)
     counted = episodes.open_items()
     current = episodes.offsets[1:] - 1
     chosen = Passes(counted, current, current)
-    return _durations("time in current state", episodes, chosen, until_now=True)
+    return _durations("time in current state", episodes, chosen, until_now=True, calendar=calendar)

@@ -554,6 +554,11 @@ class EventFrame(Tabular):
         keep = self.time <= now
         return self.take_rows(np.flatnonzero(keep))
 
+    @cached_property
+    def _item_index(self) -> dict[object, int]:
+        """Each item id's code, built once: a service looking items up one at a time pays once."""
+        return {value: code for code, value in enumerate(self.items.tolist())}
+
     def codes_of(self, item_ids: Iterable[object]) -> npt.NDArray[np.int32]:
         """The item codes of these item ids.
 
@@ -561,7 +566,7 @@ class EventFrame(Tabular):
             ValidationError: Listing the ids that are not in the frame.
         """
         wanted = list(item_ids)
-        index = {value: code for code, value in enumerate(self.items.tolist())}
+        index = self._item_index
         unknown = [
             FieldError(f"item_ids[{n}]", value, "an item id of the frame")
             for n, value in enumerate(wanted)

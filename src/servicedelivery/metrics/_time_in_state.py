@@ -26,6 +26,7 @@ from servicedelivery.metrics._options import (
 )
 from servicedelivery.metrics._reading import OWNER_NAMES, STATE_NAMES
 from servicedelivery.metrics._table import Column, Kind, Tabular, iso_instant, status_columns
+from servicedelivery.metrics._timescale import Calendar, TimeScale
 
 __all__ = [
     "SPLITS",
@@ -53,8 +54,10 @@ class StateDurations(FromEpisodes, Tabular):
         state: ``int8`` state code.
         owner: ``int8`` owner code; ``-1`` when not blocked or not split by owner.
         reason: ``int16`` reason code; ``-1`` when not blocked or not split by reason.
-        duration: ``int64`` total nanoseconds, exact.
+        duration: ``int64`` total nanoseconds, exact (working time under ``scale``'s calendar,
+            if any).
         count: ``int64`` how many episodes were added up.
+        scale: How durations are counted: elapsed time, or working time.
     """
 
     episodes: Episodes
@@ -65,15 +68,24 @@ class StateDurations(FromEpisodes, Tabular):
     reason: npt.NDArray[np.int16]
     duration: npt.NDArray[np.int64]
     count: npt.NDArray[np.int64]
+    scale: TimeScale = TimeScale()
 
     metric = "time in state"
 
     def __len__(self) -> int:
         return len(self.item)
 
+    @property
+    def calendar(self) -> Calendar | None:
+        """The calendar durations are counted in (``None``: elapsed time)."""
+        return self.scale.calendar
+
     def _title(self) -> str:
         split = " and ".join(("state", *self.split))
-        return f"Time in state by {split}: {len(self):,} rows, as of {iso_instant(self.now)}"
+        counted = f" in {self.scale.describe()}" if self.scale.working else ""
+        return (
+            f"Time in state{counted} by {split}: {len(self):,} rows, as of {iso_instant(self.now)}"
+        )
 
     def _columns(self) -> list[Column]:
         return [
@@ -94,25 +106,30 @@ def time_in_state(
     now: object | None = None,
     states: Iterable[object] | None = None,
     by: Iterable[str] = (),
+    calendar: Calendar | None = None,
 ) -> StateDurations:
     """Total time every item spent in each state, optionally split by owner and by reason.
 
     The time in a state is the sum of the item's episodes in it, each ``end - start``; the last
-    episode runs to ``now`` whatever its state.
+    episode runs to ``now`` whatever its state. With ``calendar``, each episode counts its working
+    time instead (see :func:`~servicedelivery.metrics.cycle_time`), so a block over a weekend costs
+    only the working hours on either side of it.
 
     Args:
         source: The events, or episodes already computed.
         now: The instant the time is measured at; required with a frame.
         states: Only these states (default: all).
         by: Also split by ``"owner"``, ``"reason"`` or both.
+        calendar: Count working time under one calendar, or each item's from a calendar set.
 
     Returns:
         One row per (item, state[, owner][, reason]) with at least one episode.
 
     Raises:
-        ValidationError: ``now`` missing for a frame, an unknown state or split.
+        ValidationError: ``now`` missing for a frame, an unknown state or split, a bad calendar.
     """
     episodes = resolve_source(source, now, now_required=True)
+    scale = TimeScale.of(calendar, episodes.frame)
     split = tuple(by) if not isinstance(by, str) else (by,)
     unknown = [name for name in split if name not in SPLITS]
     if unknown or len(set(split)) != len(split):
@@ -136,7 +153,7 @@ def time_in_state(
     if "reason" in split:
         key = key * reasons + (episodes.reason[rows] + 1).astype(dtype)
     item = episodes.item[rows]
-    duration = episodes.ends(rows) - episodes.start[rows]
+    duration = scale.between(episodes.start[rows], episodes.ends(rows), item)
     per_key = np.bincount(key, minlength=keys)
     if np.count_nonzero(per_key) > 1:
         # Rows are in item order; a stable sort by the key keeps them so within each key, which
@@ -165,6 +182,7 @@ def time_in_state(
         else np.full(len(first), -1, dtype=np.int16),
         duration=totals.astype(np.int64),
         count=np.diff(starts, append=len(key)).astype(np.int64),
+        scale=scale,
     )
 
 
@@ -177,15 +195,22 @@ class FlowEfficiency(FromEpisodes, Tabular):
         item: ``int32`` item code.
         active: ``int64`` ns spent in active states within the cycle time.
         total: ``int64`` ns of cycle time.
+        scale: How both are counted: elapsed time, or working time.
     """
 
     episodes: Episodes
     item: npt.NDArray[np.int32]
     active: npt.NDArray[np.int64]
     total: npt.NDArray[np.int64]
+    scale: TimeScale = TimeScale()
 
     def __len__(self) -> int:
         return len(self.item)
+
+    @property
+    def calendar(self) -> Calendar | None:
+        """The calendar both times are counted in (``None``: elapsed time)."""
+        return self.scale.calendar
 
     @property
     def ratio(self) -> npt.NDArray[np.float64]:
@@ -209,7 +234,8 @@ class FlowEfficiency(FromEpisodes, Tabular):
     def _title(self) -> str:
         overall = self.overall
         text = "n/a" if np.isnan(overall) else f"{overall:.1%}"
-        return f"Flow efficiency: {len(self):,} items, overall {text}"
+        counted = f" in {self.scale.describe()}" if self.scale.working else ""
+        return f"Flow efficiency{counted}: {len(self):,} items, overall {text}"
 
     def _columns(self) -> list[Column]:
         return [
@@ -228,17 +254,20 @@ def flow_efficiency(
     end: Iterable[object] = DEFAULT_END,
     reopened: Reopened = "span",
     now: object | None = None,
+    calendar: Calendar | None = None,
 ) -> FlowEfficiency:
     """Flow efficiency of every completed item, over its cycle time (see :func:`cycle_time`).
 
     The active time is the total of the item's episodes in ``active`` states between the cycle's
     start and end; every other moment of the cycle is waiting (blocked, or done before a reopening
-    when ``reopened="span"``).
+    when ``reopened="span"``). With ``calendar``, both the active time and the cycle time are
+    working time, so an item worked on whenever the office was open is fully efficient.
 
     Raises:
         ValidationError: As :func:`cycle_time`, or an unknown active state.
     """
     episodes = resolve_source(source, now)
+    scale = TimeScale.of(calendar, episodes.frame)
     chosen = passes(
         episodes,
         start=state_lut(start, path="start"),
@@ -249,18 +278,26 @@ def flow_efficiency(
     items = np.flatnonzero(chosen.counted)
     if not len(episodes):
         empty = np.empty(0, dtype=np.int64)
-        return FlowEfficiency(episodes, items.astype(np.int32), empty, empty)
+        return FlowEfficiency(episodes, items.astype(np.int32), empty, empty, scale)
     index = np.arange(len(episodes))
     # The cycle is the run of whole episodes from the start episode up to, not including, the one
     # that completes it; uncounted items get an empty window.
     low = np.where(chosen.counted, chosen.start, 0)[episodes.item]
     high = np.where(chosen.counted, chosen.end, 0)[episodes.item]
     inside = (index >= low) & (index < high) & in_states(episodes.state, is_active)
-    spent = np.add.reduceat(np.where(inside, episodes.duration, 0), episodes.offsets[:-1])
-    total = episodes.start[chosen.end[items]] - episodes.start[chosen.start[items]]
+    counted = np.flatnonzero(inside)
+    duration = np.zeros(len(episodes), dtype=np.int64)
+    duration[counted] = scale.between(
+        episodes.start[counted], episodes.ends(counted), episodes.item[counted]
+    )
+    spent = np.add.reduceat(duration, episodes.offsets[:-1])
+    total = scale.between(
+        episodes.start[chosen.start[items]], episodes.start[chosen.end[items]], items
+    )
     return FlowEfficiency(
         episodes=episodes,
         item=items.astype(np.int32),
         active=spent[items].astype(np.int64),
         total=total.astype(np.int64),
+        scale=scale,
     )

@@ -10,6 +10,7 @@ from servicedelivery.testing._eventlog_contract import EventLogContract, check_e
 from servicedelivery.testing._eventlog_histories import log_snapshot
 from servicedelivery.testing._events import blocks, event_ids, events, notes, plans
 from servicedelivery.testing._lifecycle import histories, lifecycles
+from servicedelivery.testing._sla import slas
 from servicedelivery.testing._strategies import (
     TIMEZONES,
     aware_datetimes,
@@ -51,5 +52,6 @@ __all__ = [
     "portfolios",
     "services",
     "sites",
+    "slas",
     "timezones",
 ]
