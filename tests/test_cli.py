@@ -173,3 +173,29 @@ def test_json_output_is_not_garbled_by_progress(demo_trail: Path) -> None:
     assert json.loads(result.stdout)["schema"] == SCHEMA
     assert "reading the trail" in result.stderr
     assert "\r" not in result.stderr  # not a terminal: final lines only
+
+
+def test_report_with_an_sla_file_fills_the_sla_queue(
+    demo_trail: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sla = tmp_path / "sla.json"
+    sla.write_text(
+        json.dumps(
+            {
+                "name": "step_in_5d",
+                "target": "5d",
+                "start": {"state": ["in_progress", "blocked"]},
+                "stop": {"state": "done"},
+                "cancel": {"state": "cancelled"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert main(["report", str(demo_trail), "--sla", str(sla), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["sections"]["sla_at_risk"]["rows"]
+    assert rows
+    assert {row["sla"] for row in rows} == {"step_in_5d"}
+    sla.write_text('{"name": "x", "target": "soon", "start": {"state": "in_progress"}}')
+    line = _error(capsys, "report", str(demo_trail), "--sla", str(sla))
+    assert "target" in line
+    assert "'soon'" in line

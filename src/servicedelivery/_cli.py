@@ -32,8 +32,9 @@ from servicedelivery.report import (
     load_source,
     portfolio_report,
 )
-from servicedelivery.report._demo import build_demo_trail
+from servicedelivery.report._demo import DEMO_SLA, build_demo_trail
 from servicedelivery.report._sources import check_timezone, read_status_map
+from servicedelivery.sla import SLA
 
 __all__ = ["main"]
 
@@ -114,7 +115,15 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--calendar",
         type=Path,
-        help="a business calendar (JSON); its time zone cuts weeks and months",
+        help="a business calendar (JSON): SLAs count working time in it, and its time zone cuts "
+        "weeks and months",
+    )
+    report.add_argument(
+        "--sla",
+        type=Path,
+        action="append",
+        default=[],
+        help="an SLA definition (JSON) whose clocks fill the SLA-at-risk queue; repeatable",
     )
     _output_options(report)
 
@@ -212,8 +221,13 @@ def _report(args: argparse.Namespace, progress: Progress) -> int:
     if args.now is not None:
         now = _instant(args.now)
     timezone = "UTC"
+    calendar = None
     if args.calendar is not None:
-        timezone = _calendar(args.calendar).timezone
+        calendar = BusinessCalendar.from_json(_text(args.calendar, what="calendar"))
+        timezone = calendar.timezone
+    slas = [
+        SLA.from_json(_text(path, what="SLA definition"), calendars=calendar) for path in args.sla
+    ]
     loaded = load_source(args.source, spec=_spec(args), progress=progress)
     with progress.task("building the report", unit="items") as task:
         report = portfolio_report(
@@ -222,6 +236,8 @@ def _report(args: argparse.Namespace, progress: Progress) -> int:
             source=loaded.name,
             timezone=timezone,
             targets=loaded.targets,
+            slas=slas,
+            calendars=calendar,
         )
         task.update(loaded.frame.item_count)
     _write(args, report)
@@ -247,6 +263,7 @@ def _demo(args: argparse.Namespace, progress: Progress) -> int:
         now=trail.now,
         source=f"synthetic portfolio, {args.orders:,} orders, seed {args.seed} ({path})",
         targets=loaded.targets,
+        slas=[DEMO_SLA],
     )
     _write(args, report)
     return 0
@@ -264,13 +281,10 @@ def _instant(text: str) -> pendulum.DateTime:
     return parsed
 
 
-def _calendar(path: Path) -> BusinessCalendar:
+def _text(path: Path, *, what: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as error:
-        raise SourceError(
-            f"cannot read the calendar ({error.strerror})", source=str(path)
-        ) from None
+        raise SourceError(f"cannot read the {what} ({error.strerror})", source=str(path)) from None
     except UnicodeDecodeError:
-        raise SourceError("the calendar is not a text file", source=str(path)) from None
-    return BusinessCalendar.from_json(text)
+        raise SourceError(f"the {what} is not a text file", source=str(path)) from None

@@ -24,6 +24,8 @@ from servicedelivery.report import (
     TargetDates,
     portfolio_report,
 )
+from servicedelivery.report._demo import DEMO_SLA
+from servicedelivery.sla import sla_clock
 from servicedelivery.synthetic import synthetic_portfolio, synthetic_trail
 from tests.metrics import reference
 from tests.metrics.strategies import histories
@@ -280,3 +282,30 @@ def test_missing_attributes_leave_sections_empty_with_a_reason() -> None:
     assert report["cycle_time_trend"].column("items").tolist() == [1]
     assert report.summary["cycle_time_p50_days"] == 1.0
     assert report.summary["cycle_time_p85_days"] == 1.0
+
+
+def test_sla_at_risk_lists_open_clocks_past_a_stage_one_item_at_a_time(
+    trail_report: PortfolioReport,
+) -> None:
+    frame = trail_report.cycle_time.frame
+    report = portfolio_report(frame, now=NOW, slas=[DEMO_SLA])
+    table = report["sla_at_risk"]
+    assert len(table) > 0
+    expected = {}
+    for item in frame.items.tolist():  # the single-item path, item by item
+        clock = sla_clock(DEMO_SLA, frame, item, now=NOW)
+        if clock.started and not clock.stopped and clock.stage >= 0:
+            expected[item] = (DEMO_SLA.stages[clock.stage].name, clock.breach_ns)
+    found = {
+        item: (status, int(due))
+        for item, status, due in zip(
+            table.column("item"), table.column("status"), table.column("due_at"), strict=True
+        )
+    }
+    assert found == expected
+    assert table.column("due_at").tolist() == sorted(table.column("due_at").tolist())
+    assert all(evidence is not None for evidence in table.column("evidence"))
+    with pytest.raises(ValidationError, match="not both"):
+        portfolio_report(
+            frame, now=NOW, slas=[DEMO_SLA], sla_at_risk=ReportTable.empty("sla_at_risk", note="x")
+        )

@@ -5,12 +5,14 @@ Loops run over sections, groups and a handful of states, never over items or eve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
+from servicedelivery.calendars import BusinessCalendar, CalendarSet
 from servicedelivery.errors import FieldError, ValidationError
 from servicedelivery.eventlog import NO_TARGET
 from servicedelivery.metrics import (
@@ -30,8 +32,10 @@ from servicedelivery.metrics._percentiles import GroupedValues
 from servicedelivery.metrics._table import NONE_NS
 from servicedelivery.model import NS_PER_DAY, OWNERS, STATES, MilestoneState
 from servicedelivery.report._report import PortfolioReport
+from servicedelivery.report._schema import SECTIONS
 from servicedelivery.report._table import ReportTable
 from servicedelivery.report._targets import TargetDates
+from servicedelivery.sla import SLA, SLAClocks, sla_clocks
 
 __all__ = ["AGING_BUCKETS", "portfolio_report"]
 
@@ -59,6 +63,8 @@ def portfolio_report(
     source: str = "",
     timezone: str = "UTC",
     targets: TargetDates | None = None,
+    slas: Sequence[SLA] = (),
+    calendars: CalendarSet | BusinessCalendar | None = None,
     sla_at_risk: ReportTable | None = None,
     escalations_due: ReportTable | None = None,
     oldest: int = 20,
@@ -73,7 +79,11 @@ def portfolio_report(
         source: What the events were read from, for the title.
         timezone: The zone whose calendar cuts weeks and months.
         targets: Target dates per item, for the target-date-at-risk queue.
-        sla_at_risk: The SLA-at-risk queue, a ``"sla_at_risk"`` section computed by the host.
+        slas: SLAs whose clocks fill the SLA-at-risk queue: every open clock that has reached a
+            stage (at risk or breached).
+        calendars: The calendars the SLAs count working time in.
+        sla_at_risk: The SLA-at-risk queue computed by the host instead (a ``"sla_at_risk"``
+            section); not with ``slas``.
         escalations_due: The escalations due, an ``"escalations_due"`` section.
         oldest: How many of the oldest blocked items to list.
         window_days: The length of the recent and previous windows a cycle-time trend compares.
@@ -93,6 +103,11 @@ def portfolio_report(
     for key, given in inputs:
         if given is not None and (not isinstance(given, ReportTable) or given.key != key):
             errors.append((key, given, f"a ReportTable of section {key!r}"))
+    if slas and sla_at_risk is not None:
+        errors.append(("sla_at_risk", "a section", "either slas or sla_at_risk, not both"))
+    given_slas: object = slas
+    if isinstance(given_slas, SLA) or not all(isinstance(sla, SLA) for sla in slas):
+        errors.append(("slas", slas, "a sequence of SLA definitions"))
     numbers: tuple[tuple[str, object], ...] = (("oldest", oldest), ("window_days", window_days))
     for name, number in numbers:
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
@@ -112,9 +127,7 @@ def portfolio_report(
         "blocked_time_by_owner": view.blocked_time_by_owner(),
         "cumulative_flow": view.cumulative_flow(),
         "sla_at_risk": sla_at_risk
-        or ReportTable.empty(
-            "sla_at_risk", note="no SLA definitions were given (report --sla, or sla_at_risk=)"
-        ),
+        or view.sla_at_risk([sla_clocks(sla, seen, now=at, calendars=calendars) for sla in slas]),
         "target_date_at_risk": view.target_date_at_risk(targets),
         "escalations_due": escalations_due
         or ReportTable.empty(
@@ -463,6 +476,36 @@ class _View:
         )
 
     # ----------------------------------------------------------------------------- at risk
+
+    def sla_at_risk(self, clocks: list[SLAClocks]) -> ReportTable:
+        key = "sla_at_risk"
+        if not clocks:
+            return ReportTable.empty(
+                key, note="no SLA definitions were given (report --sla, or slas=)"
+            )
+        states = np.array([state.value for state in STATES], dtype=object)
+        parts: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in SECTIONS[key][1]}
+        for clock in clocks:  # one per SLA
+            chosen = np.flatnonzero(clock.started & ~clock.stopped & (clock.stage >= 0))
+            # The evidence of a clock is the event that started its counted pass.
+            evidence = np.full(len(clock), None, dtype=object)
+            starts = np.flatnonzero(clock.evidence.kind == 0)
+            items, first = np.unique(clock.evidence.item[starts], return_index=True)
+            evidence[items] = clock.evidence.event[starts[first]]
+            parts["item"].append(self.frame.items[chosen].astype(object))
+            parts["sla"].append(np.full(len(chosen), clock.sla.name, dtype=object))
+            parts["state"].append(states[self.state[chosen]])
+            parts["due_at"].append(clock.breach_ns[chosen])
+            parts["remaining_days"].append(_days(clock.remaining_ns[chosen]))
+            parts["status"].append(clock.stage_names[chosen])
+            parts["evidence"].append(evidence[chosen])
+        columns = {name: np.concatenate(values) for name, values in parts.items()}
+        order = np.argsort(columns["due_at"], kind="stable")
+        names = ", ".join(clock.sla.name for clock in clocks)
+        note = None if len(order) else f"no open clock has reached a stage ({names})"
+        return ReportTable.from_columns(
+            key, {name: values[order] for name, values in columns.items()}, note=note
+        )
 
     def target_date_at_risk(self, targets: TargetDates | None) -> ReportTable:
         key = "target_date_at_risk"

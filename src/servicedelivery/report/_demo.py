@@ -11,12 +11,27 @@ import pendulum
 from servicedelivery.errors import SourceError
 from servicedelivery.eventlog import SQLiteEventLog
 from servicedelivery.report._progress import SILENT, Progress
+from servicedelivery.sla import SLA
 from servicedelivery.synthetic import synthetic_portfolio, synthetic_trail
 
-__all__ = ["DemoTrail", "build_demo_trail"]
+__all__ = ["DEMO_NOW", "DEMO_SLA", "DemoTrail", "build_demo_trail"]
 
 DEMO_NOW = pendulum.datetime(2026, 1, 5, 9, tz="UTC")
 """The instant the demo portfolio is seen at (the synthetic data's own ``now``)."""
+
+DEMO_SLA = SLA.from_data(
+    {
+        "name": "step_delivery",
+        "description": "Each delivery step is done within 10 days of starting it; time blocked on "
+        "the customer does not count.",
+        "target": "10d",
+        "start": {"state": ["in_progress", "blocked"]},
+        "pause": {"state": "blocked", "owner": "customer"},
+        "stop": {"state": "done"},
+        "cancel": {"state": "cancelled"},
+    }
+)
+"""The SLA the demo reports on: a step is done within 10 days, customer waits excluded."""
 
 _SHOW_EVERY = 250
 

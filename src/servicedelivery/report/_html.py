@@ -34,7 +34,8 @@ _CSS = """
 .sd-report .card span{color:#616e7c;font-size:13px}
 .sd-report .card.alert b{color:#c81e1e}
 .sd-report .plots{display:grid;grid-template-columns:1fr;gap:8px}
-.sd-report figure{margin:6px 0 18px}
+.sd-report figure{margin:6px 0 22px}
+.sd-report h3{font-size:15px;margin:14px 0 4px;color:#323f4b}
 .sd-report figcaption{color:#616e7c;font-size:13px}
 .sd-report svg.plot{width:100%;height:auto;background:#fff}
 .sd-report svg .grid{stroke:#e4e7eb}
@@ -61,22 +62,30 @@ def report_html(report: PortfolioReport, *, page: bool) -> str:
         f'<p class="meta">As of {iso_instant(report.now)}; weeks and months in '
         f"{html.escape(report.timezone)}.</p>",
         _cards(report),
-        "<h2>Pictures</h2>",
+        "<h2>At a glance</h2>",
         '<div class="plots">',
-        _figure("cycle-time-scatter", _cycle_scatter(report), _scatter_caption(report)),
+        _figure(
+            "cycle-time-scatter",
+            "Cycle time of completed work",
+            _cycle_scatter(report),
+            _scatter_caption(report),
+        ),
         _figure(
             "aging-by-step",
+            "Aging work in progress, by step",
             _aging_by_step(report),
             "Age of every open item that has started, by step; red is blocked. "
             "The dashed line is each step's 85th percentile of age.",
         ),
         _figure(
             "cumulative-flow",
+            "Cumulative flow",
             _cumulative_flow(report),
             "Items in each state at the end of each week.",
         ),
         _figure(
             "blocked-time-by-owner",
+            "Blocked time, by owner",
             _blocked_by_owner(report),
             "Total time spent blocked, over all history, by who the work waited on.",
         ),
@@ -115,16 +124,25 @@ def _cards(report: PortfolioReport) -> str:
         "</div>"
         for key, label, alert in cards
     ]
-    at_risk = len(report.sections["target_date_at_risk"])
-    parts.append(
-        f'<div class="card alert" data-key="target_date_at_risk"><b>{at_risk:,}</b>'
-        "<span>target dates at risk</span></div>"
-    )
+    for key, label in (
+        ("sla_at_risk", "SLA clocks at risk"),
+        ("target_date_at_risk", "target dates at risk"),
+        ("escalations_due", "escalations due"),
+    ):
+        table = report.sections[key]
+        count = f"{len(table):,}" if len(table) or table.note is None else "-"
+        parts.append(
+            f'<div class="card alert" data-key="{key}"><b>{count}</b>'
+            f"<span>{html.escape(label)}</span></div>"
+        )
     return '<div class="cards">' + "".join(parts) + "</div>"
 
 
-def _figure(name: str, svg: str, caption: str) -> str:
-    return f'<figure id="{name}">{svg}<figcaption>{html.escape(caption)}</figcaption></figure>'
+def _figure(name: str, title: str, svg: str, caption: str) -> str:
+    return (
+        f'<figure id="{name}"><h3>{html.escape(title)}</h3>{svg}'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
 
 
 def _empty_plot(title: str, why: str) -> str:
@@ -146,7 +164,7 @@ def _scatter_caption(report: PortfolioReport) -> str:
     count = len(report.cycle_time)
     text = (
         "Cycle time of every completed item against the day it completed; dashed lines are the "
-        "50th, 85th and 95th percentiles."
+        "50th, 85th and 95th percentiles; the longest are drawn at the top edge."
     )
     if count > _MOST_POINTS:
         text += f" {_MOST_POINTS:,} of {count:,} items are drawn, evenly spread."
