@@ -34,8 +34,8 @@ class SourceCheck:
     Attributes:
         source: What was checked.
         history: The lifecycle's verdict on every event.
-        where: For each event the check saw, its place in the source: the data row number (1 for
-            the first row after a CSV header) or the trail's log position.
+        where: For each event the check saw, its place in the source: its input row number (0
+            for the first row of data, as the frame's ``position``) or the trail's log position.
         where_label: ``"row"`` or ``"log position"``.
         integrity: For a trail, what its tamper check found (``None``: it verified).
     """
@@ -111,7 +111,7 @@ def check_source(
                 owners=columns.get("owner"),
                 reasons=columns.get("reason"),
             )
-            where = np.arange(1, len(columns["item"]) + 1, dtype=np.int64)
+            where = np.arange(len(columns["item"]), dtype=np.int64)
         else:
             frame = _frame(columns, spec, source=name)
             history = table.validate_states(
@@ -122,7 +122,7 @@ def check_source(
                 reasons=frame.reason,
                 taxonomy=frame.taxonomy,
             )
-            where = frame.position + 1
+            where = frame.position
         task.update(history.events)
     return SourceCheck(source=name, history=history, where=where, where_label="row")
 
