@@ -1,9 +1,9 @@
 """Random SLA scenarios: histories on whole minutes around a change of UTC offset, with calendars.
 
 Each scenario places a few items' histories within days of a DST change of a random zone (or a
-random date), with ties, reopened work, blocks that change owner, steps and sites that change, and
-random business calendars in the same zone with holidays around the same dates. Times fall on
-whole minutes, so that a minute walk counts exactly.
+random date), with ties, reopened work, blocks that change owner, and steps, sites and regions
+that change, and random business calendars in the same zone with holidays around the same dates.
+Times fall on whole minutes, so that a minute walk counts exactly.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ DRAWN = (*STATES, "in_progress", "blocked", "blocked", "done")
 REASONS = ("site_access", "awaiting_provider", "noc_configuration", "change_window")
 STEPS = ("survey", "install")
 SITES = ("s1", "s2")
+REGIONS_DRAWN = ("r1", "r2")
 ATTRIBUTES = {"step": STEPS}
 BEFORE_DAYS = 3
 AFTER_DAYS = 12
@@ -50,7 +51,7 @@ class Scenario:
             owner="owner",
             reason="reason",
             event_id="event",
-            attributes=["step", "site"],
+            attributes=["step", "site", "region"],
         )
 
     def item_events(self) -> dict[str, list[ref.Event]]:
@@ -74,8 +75,8 @@ class Scenario:
                     owner=owner,  # type: ignore[arg-type]
                     reason=reason,  # type: ignore[arg-type]
                     attributes={
-                        "step": self.columns["step"][i],  # type: ignore[dict-item]
-                        "site": self.columns["site"][i],  # type: ignore[dict-item]
+                        name: self.columns[name][i]  # type: ignore[misc]
+                        for name in ("step", "site", "region")
                     },
                     event=self.columns["event"][i],
                 )
@@ -88,10 +89,18 @@ class Scenario:
         if name is None:
             return ref.Counter(None)
         if name == "item":
-            sites = [e.attributes["site"] for e in self.item_events().get(item, [])]
-            known = [site for site in sites if site is not None]
-            calendar = self.calendars.calendar_for(site=known[-1] if known else None)
-            return ref.Counter(self.walks[calendar.name])
+            # The chain, written out: the site's own calendar, else the region's, else the default,
+            # from the last site and region recorded at or before now.
+            events = self.item_events().get(item, [])
+            last = {}
+            for label in ("site", "region"):
+                known = [e.attributes[label] for e in events if e.attributes[label] is not None]
+                last[label] = known[-1] if known else None
+            if last["site"] == "s2":
+                return ref.Counter(self.walks["office"])
+            if last["region"] == "r1":
+                return ref.Counter(self.walks["site_two"])
+            return ref.Counter(self.walks["office"])
         return ref.Counter(self.walks[name])
 
 
@@ -109,7 +118,8 @@ def histories(
     items = draw(st.integers(1, max_items))
     count = draw(st.integers(1, max_rows))
     columns: dict[str, list[object]] = {
-        name: [] for name in ("item", "time", "state", "owner", "reason", "step", "site", "event")
+        name: []
+        for name in ("item", "time", "state", "owner", "reason", "step", "site", "region", "event")
     }
     for row in range(count):
         state = draw(st.sampled_from(DRAWN))
@@ -126,6 +136,7 @@ def histories(
         columns["reason"].append(reason)
         columns["step"].append(draw(st.none() | st.sampled_from(STEPS)))
         columns["site"].append(draw(st.none() | st.sampled_from(SITES)))
+        columns["region"].append(draw(st.none() | st.sampled_from(REGIONS_DRAWN)))
         columns["event"].append(f"e{row}")
     last = max(columns["time"])  # type: ignore[type-var]
     minutes = draw(st.integers(0, 3 * 48)) * 30
@@ -157,7 +168,8 @@ def scenarios(draw: st.DrawFn, *, max_target_minutes: int = 2 * 24 * 60) -> Scen
     }
     first = draw(business_calendars(**near, names=st.just("office")))  # type: ignore[arg-type]
     second = draw(business_calendars(**near, names=st.just("site_two")))  # type: ignore[arg-type]
-    calendars = CalendarSet(default=first, by_site={"s2": second})
+    # Site s2 counts in the default calendar even in region r1, which has the second one.
+    calendars = CalendarSet(default=first, by_region={"r1": second}, by_site={"s2": first})
     anchor = (dt.datetime.combine(day, dt.time(), dt.UTC) - EPOCH) // MINUTE
     columns, now = draw(histories(anchor=anchor))
     sla = draw(

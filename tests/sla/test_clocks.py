@@ -145,3 +145,25 @@ def test_counted_time_adds_up(scenario: Scenario) -> None:
     over = clocks.elapsed_ns > scenario.sla.target_ns
     assert (over == (clocks.fraction_used > 1)).all()
     assert ((clocks.stage >= 0) <= clocks.started).all()
+
+
+@given(scenarios(), st.integers(1, 3 * 24 * 60))
+def test_between_events_a_clock_counts_the_working_time_of_the_gap(
+    scenario: Scenario, minutes: int
+) -> None:
+    later_events = [t for t in scenario.columns["time"] if t > scenario.now]  # type: ignore[operator]
+    later = scenario.now + minutes * 60 * 10**9
+    if later_events:
+        later = min(later, min(later_events) - 1)  # type: ignore[type-var]
+    frame = scenario.frame()
+    before = compute(scenario)
+    after = sla_clocks(scenario.sla, frame, now=later, calendars=scenario.calendars)
+    for code, item in enumerate(before.item_ids.tolist()):
+        gap = scenario.counter(item).between(scenario.now, later)
+        running, paused = bool(before.running[code]), bool(before.paused[code])
+        assert after.elapsed_ns[code] == before.elapsed_ns[code] + (gap if running else 0)
+        assert after.paused_ns[code] == before.paused_ns[code] + (gap if paused else 0)
+        # Nothing happened: the same state, and the same breach unless a pause moved it.
+        assert (after.running[code], after.paused[code]) == (running, paused)
+        if not paused:
+            assert after.breach_ns[code] == before.breach_ns[code]

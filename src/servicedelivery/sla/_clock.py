@@ -15,16 +15,14 @@ import attrs
 import numpy as np
 
 from servicedelivery.calendars import BusinessCalendar, CalendarSet
-from servicedelivery.errors import ValidationError
 from servicedelivery.metrics import EventFrame
-from servicedelivery.metrics._options import as_instant
 from servicedelivery.metrics._table import NONE_NS
 from servicedelivery.metrics._timescale import CALENDAR_ATTRIBUTES
 from servicedelivery.model import OWNERS, STATES
-from servicedelivery.sla._calendar import clock_calendar
 from servicedelivery.sla._conditions import Condition
 from servicedelivery.sla._definition import SLA, Reopening
 from servicedelivery.sla._evidence import ClockEvent
+from servicedelivery.sla._inputs import clock_inputs
 
 __all__ = ["SLAClock", "sla_clock"]
 
@@ -139,12 +137,7 @@ def sla_clock(
     Raises:
         ValidationError: As :func:`sla_clocks`, or the item is not in the frame.
     """
-    if not isinstance(sla, SLA):
-        raise ValidationError.single("sla", sla, "an SLA")
-    if not isinstance(frame, EventFrame):
-        raise ValidationError.single("frame", frame, "an EventFrame")
-    at = as_instant(now, path="now")
-    chosen = clock_calendar(sla, calendars)
+    sla, frame, at, chosen = clock_inputs(sla, frame, now, calendars)
     code = int(frame.codes_of([item_id])[0])
     low = int(frame.offsets[code])
     high = low + bisect_right(frame.time[low : int(frame.offsets[code + 1])].tolist(), at)
@@ -234,17 +227,7 @@ def _item_calendar(
 def _episodes(sla: SLA, frame: EventFrame, low: int, high: int) -> list[_Episode]:
     """The item's episodes: each change of (state, owner, reason), with its attributes then."""
     names = sorted({name for c in sla.conditions.values() for name in c.attributes})
-    columns = {}
-    for name in names:
-        column = frame.attributes.get(name)
-        if column is None:
-            raise ValidationError.single(
-                "sla",
-                name,
-                f"attributes the frame has ({', '.join(frame.attributes) or 'none'}); SLA "
-                f"{sla.name!r} names attribute {name!r}",
-            )
-        columns[name] = column
+    columns = {name: frame.attributes[name] for name in names}
     in_force: dict[str, str | None] = dict.fromkeys(names)
     found: list[_Episode] = []
     for row in range(low, high):
@@ -273,14 +256,6 @@ def _matches(condition: Condition, frame: EventFrame, episode: _Episode) -> bool
 
 def _passes(sla: SLA, frame: EventFrame, found: list[_Episode]) -> list[_Pass]:
     """Every pass of the clock over the item's episodes, in order."""
-    for role, condition in sla.conditions.items():
-        unknown = [code for code in condition.reasons if code not in frame.taxonomy]
-        if unknown:
-            raise ValidationError.single(
-                f"sla.{role}.reason",
-                unknown[0],
-                f"a reason code of the frame's taxonomy ({', '.join(frame.taxonomy.codes)})",
-            )
     passes: list[_Pass] = []
     current: _Pass | None = None
     for index, episode in enumerate(found):

@@ -20,18 +20,16 @@ import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.calendars import BusinessCalendar, CalendarSet
-from servicedelivery.errors import ValidationError
 from servicedelivery.metrics import Episodes, EventFrame, episodes
 from servicedelivery.metrics._episodes import Marked
-from servicedelivery.metrics._options import as_instant
 from servicedelivery.metrics._order import fill_forward
 from servicedelivery.metrics._table import NONE_NS, Column, Kind, Tabular, iso_instant
 from servicedelivery.metrics._timescale import TimeScale
 from servicedelivery.model import OWNERS
-from servicedelivery.sla._calendar import clock_calendar
 from servicedelivery.sla._conditions import Condition
 from servicedelivery.sla._definition import SLA, Reopening
 from servicedelivery.sla._evidence import CLOCK_EVENTS, ClockEvidence
+from servicedelivery.sla._inputs import clock_inputs
 
 if TYPE_CHECKING:
     from servicedelivery.sla._clock import SLAClock
@@ -70,7 +68,6 @@ class SLAClocks(Tabular):
         sla: The SLA.
         frame: The frame the clocks were computed from.
         now: The instant they were computed at.
-        scale: How time was counted (elapsed, or working time under which calendars).
         started: ``bool``, the clock has started.
         start_ns: When it started (the counted pass's first start); ``NONE_NS`` if not.
         stopped: ``bool``, it stopped for good: met, missed or cancelled.
@@ -96,7 +93,6 @@ class SLAClocks(Tabular):
     sla: SLA
     frame: EventFrame
     now: int
-    scale: TimeScale
     started: npt.NDArray[np.bool_]
     start_ns: npt.NDArray[np.int64]
     stopped: npt.NDArray[np.bool_]
@@ -115,6 +111,7 @@ class SLAClocks(Tabular):
     passes: npt.NDArray[np.int32]
     evidence: ClockEvidence
     _counted: _Counted = attrs.field(repr=False)
+    _scale: TimeScale = attrs.field(repr=False)
 
     def __len__(self) -> int:
         return len(self.started)
@@ -166,11 +163,11 @@ class SLAClocks(Tabular):
         )
         items = counted.item[first]
         before = counted.through[first] - counted.work[first]
-        result[items] = self.scale.after(counted.start[first], level - before, items)
+        result[items] = self._scale.after(counted.start[first], level - before, items)
         # Future: from where the clock stands, for the started clocks below the level.
         ahead = np.flatnonzero(self.started & (self.elapsed_ns < level)).astype(np.int32)
         origin = np.where(self.stopped[ahead], self.stop_ns[ahead], self.now)
-        result[ahead] = self.scale.after(origin, level - self.elapsed_ns[ahead], ahead)
+        result[ahead] = self._scale.after(origin, level - self.elapsed_ns[ahead], ahead)
         return result
 
     def clock(self, item_id: object) -> SLAClock:
@@ -212,10 +209,10 @@ class SLAClocks(Tabular):
         )
 
     def _calendar_of(self, code: int) -> BusinessCalendar | None:
-        calendar = self.scale.calendar
+        calendar = self._scale.calendar
         if isinstance(calendar, CalendarSet):
-            assert self.scale.item_calendar is not None, "a set's scale has each item's calendar"
-            return calendar.calendars[int(self.scale.item_calendar[code])]
+            assert self._scale.item_calendar is not None, "a set's scale has each item's calendar"
+            return calendar.calendars[int(self._scale.item_calendar[code])]
         return calendar
 
     def _title(self) -> str:
@@ -270,12 +267,7 @@ def sla_clocks(sla: SLA, frame: EventFrame, *, now: object, calendars: object = 
             condition that names a reason or an attribute the frame does not have, or a projected
             instant past what the calendar answers for.
     """
-    if not isinstance(sla, SLA):
-        raise ValidationError.single("sla", sla, "an SLA")
-    if not isinstance(frame, EventFrame):
-        raise ValidationError.single("frame", frame, "an EventFrame")
-    at = as_instant(now, path="now")
-    chosen = clock_calendar(sla, calendars)
+    sla, frame, at, chosen = clock_inputs(sla, frame, now, calendars)
     seen = episodes(frame, now=at)
     scale = TimeScale.of(chosen, seen.frame)
     # Per item of the frame, whether it has events by now; the episodes' items are those, in order.
@@ -308,20 +300,13 @@ def _flags(sla: SLA, seen: Episodes) -> dict[str, npt.NDArray[np.bool_]]:
     frame = seen.frame
     taxonomy = frame.taxonomy
     needed = {name for condition in sla.conditions.values() for name in condition.attributes}
-    values = {name: _attribute_at_start(frame, seen, name, sla) for name in sorted(needed)}
+    values = {name: _attribute_at_start(frame, seen, name) for name in sorted(needed)}
     flags = {}
     for role in ("start", "stop", "pause", "cancel"):
         condition: Condition | None = getattr(sla, role)
         if condition is None:
             flags[role] = np.zeros(len(seen), dtype=np.bool_)
             continue
-        unknown = [code for code in condition.reasons if code not in taxonomy]
-        if unknown:
-            raise ValidationError.single(
-                f"sla.{role}.reason",
-                unknown[0],
-                f"a reason code of the frame's taxonomy ({', '.join(taxonomy.codes)})",
-            )
         reason_codes = np.array(
             [taxonomy.codes.index(code) for code in condition.reasons], dtype=np.int16
         )
@@ -342,17 +327,10 @@ def _flags(sla: SLA, seen: Episodes) -> dict[str, npt.NDArray[np.bool_]]:
 
 
 def _attribute_at_start(
-    frame: EventFrame, seen: Episodes, name: str, sla: SLA
+    frame: EventFrame, seen: Episodes, name: str
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
     """An attribute's code in force when each episode begins, and the attribute's categories."""
-    column = frame.attributes.get(name)
-    if column is None:
-        raise ValidationError.single(
-            "sla",
-            name,
-            f"attributes the frame has ({', '.join(frame.attributes) or 'none'}); SLA "
-            f"{sla.name!r} names attribute {name!r}",
-        )
+    column = frame.attributes[name]
     # The value in force at a row: the row's own, else the last one recorded before it.
     filled = fill_forward(column.codes, column.codes >= 0, frame.item, default=-1)
     codes: npt.NDArray[np.int32] = filled[seen.first_row].astype(np.int32)
