@@ -49,8 +49,9 @@ def test_documented_keys_are_the_produced_keys() -> None:
         {
             "item": ["O000001-M1"],
             "policy": ["p"],
-            "action": ["escalate"],
-            "owner": ["provider"],
+            "action": ["raise"],
+            "level": [1],
+            "target": ["owner:provider"],
             "explanation": ["why"],
             "evidence": ["e-2"],
         },

@@ -249,8 +249,9 @@ def test_sections_given_by_the_host_are_checked_and_shown(trail_report: Portfoli
         {
             "item": ["M-1"],
             "policy": ["blocked_on_provider_7d"],
-            "action": ["escalate"],
-            "owner": ["provider"],
+            "action": ["raise"],
+            "level": [1],
+            "target": ["owner:provider"],
             "explanation": ["blocked on the provider for 9 days (limit 7)"],
             "evidence": ["e-1"],
         },

@@ -5,7 +5,7 @@ Loops run over sections, groups and a handful of states, never over items or eve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -210,6 +210,24 @@ class _View:
             return np.full(self.frame.item_count, None, dtype=object)
         return column.labels()
 
+    def by_attribute(
+        self,
+        prefix: str,
+        names: tuple[str, ...],
+        build: Callable[[str, str, Categorical], ReportTable],
+    ) -> dict[str, ReportTable]:
+        """The sections ``<prefix>_<name>`` built per attribute; empty, saying why, without it."""
+        sections = {}
+        for name in names:
+            key = f"{prefix}_{name}"
+            column = self.attribute(name)
+            sections[key] = (
+                ReportTable.empty(key, note=f"the events have no {name!r} attribute")
+                if column is None
+                else build(key, name, column)
+            )
+        return sections
+
     # ------------------------------------------------------------------------------- summary
 
     def summary(self) -> dict[str, object]:
@@ -254,15 +272,15 @@ class _View:
             ),
             "blocked_by_owner": self._blocked_by("blocked_by_owner", "owner", owners, blocked_ns),
         }
-        for name in ("region", "provider"):
-            key = f"blocked_by_{name}"
-            column = self.attribute(name)
-            if column is None:
-                sections[key] = ReportTable.empty(
-                    key, note=f"the events have no {name!r} attribute"
-                )
-            else:
-                sections[key] = self._blocked_by(key, name, column.take(blocked), blocked_ns)
+        sections.update(
+            self.by_attribute(
+                "blocked_by",
+                ("region", "provider"),
+                lambda key, name, column: self._blocked_by(
+                    key, name, column.take(blocked), blocked_ns
+                ),
+            )
+        )
         reason_table = sections["blocked_by_reason"]
         codes = reason_table.column("reason")
         known = {reason.code: reason for reason in taxonomy.reasons}
@@ -378,16 +396,11 @@ class _View:
     # ---------------------------------------------------------------------------- cycle time
 
     def cycle_sections(self, window_days: int) -> dict[str, ReportTable]:
-        sections = {}
-        for name in ("provider", "region", "step"):
-            key = f"cycle_time_by_{name}"
-            column = self.attribute(name)
-            if column is None:
-                sections[key] = ReportTable.empty(
-                    key, note=f"the events have no {name!r} attribute"
-                )
-            else:
-                sections[key] = self._cycle_by(key, name, column, window_days)
+        sections = self.by_attribute(
+            "cycle_time_by",
+            ("provider", "region", "step"),
+            lambda key, name, column: self._cycle_by(key, name, column, window_days),
+        )
         sections["cycle_time_trend"] = self._cycle_trend()
         return sections
 

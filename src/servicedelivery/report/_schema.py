@@ -118,7 +118,7 @@ SECTIONS: Mapping[str, tuple[str, tuple[str, ...]]] = {
     ),
     "escalations_due": (
         "Escalations due",
-        ("item", "policy", "action", "owner", "explanation", "evidence"),
+        ("item", "policy", "action", "level", "target", "explanation", "evidence"),
     ),
 }
 """Each section's key, its title, and its columns in order."""
