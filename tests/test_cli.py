@@ -199,3 +199,29 @@ def test_report_with_an_sla_file_fills_the_sla_queue(
     line = _error(capsys, "report", str(demo_trail), "--sla", str(sla))
     assert "target" in line
     assert "'soon'" in line
+
+
+def test_report_with_a_policy_file_lists_escalations_due(
+    demo_trail: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text(
+        json.dumps(
+            {
+                "name": "any_block",
+                "when": {"measure": "blocked_for", "gt": "1h"},
+                "action": "escalate",
+                "levels": [{"to": {"queue": "desk"}}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert main(["report", str(demo_trail), "--policy", str(policy), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["sections"]["escalations_due"]["rows"]
+    assert rows
+    assert {(row["policy"], row["target"]) for row in rows} == {("any_block", "queue:desk")}
+    policy.write_text('{"policies": [{"name": "x", "when": {"measure": "blocked_for"', "utf-8")
+    assert "not JSON" in _error(capsys, "report", str(demo_trail), "--policy", str(policy))
+    policy.write_text('{"name": "x", "when": {"measure": "blocked_forever", "gt": "1h"}}', "utf-8")
+    line = _error(capsys, "report", str(demo_trail), "--policy", str(policy))
+    assert "blocked_forever" in line

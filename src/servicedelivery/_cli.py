@@ -8,6 +8,7 @@ ends the command with one line on standard error and exit status 1; usage errors
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from servicedelivery.errors import (
     UnmappedStatusError,
     ValidationError,
 )
+from servicedelivery.policy import Policy, PolicySet
 from servicedelivery.report import (
     PortfolioReport,
     Progress,
@@ -32,7 +34,7 @@ from servicedelivery.report import (
     load_source,
     portfolio_report,
 )
-from servicedelivery.report._demo import DEMO_SLA, build_demo_trail
+from servicedelivery.report._demo import DEMO_POLICIES, DEMO_SLA, build_demo_trail
 from servicedelivery.report._sources import check_timezone, read_status_map
 from servicedelivery.sla import SLA
 
@@ -124,6 +126,11 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="an SLA definition (JSON) whose clocks fill the SLA-at-risk queue; repeatable",
+    )
+    report.add_argument(
+        "--policy",
+        type=Path,
+        help="a policy or a policy set (JSON) whose escalations due fill the escalations queue",
     )
     _output_options(report)
 
@@ -228,6 +235,7 @@ def _report(args: argparse.Namespace, progress: Progress) -> int:
     slas = [
         SLA.from_json(_text(path, what="SLA definition"), calendars=calendar) for path in args.sla
     ]
+    policies = None if args.policy is None else _policies(args.policy)
     loaded = load_source(args.source, spec=_spec(args), progress=progress)
     with progress.task("building the report", unit="items") as task:
         report = portfolio_report(
@@ -238,6 +246,8 @@ def _report(args: argparse.Namespace, progress: Progress) -> int:
             targets=loaded.targets,
             slas=slas,
             calendars=calendar,
+            policies=policies,
+            escalations=loaded.escalations,
         )
         task.update(loaded.frame.item_count)
     _write(args, report)
@@ -264,6 +274,8 @@ def _demo(args: argparse.Namespace, progress: Progress) -> int:
         source=f"synthetic portfolio, {args.orders:,} orders, seed {args.seed} ({path})",
         targets=loaded.targets,
         slas=[DEMO_SLA],
+        policies=DEMO_POLICIES,
+        escalations=loaded.escalations,
     )
     _write(args, report)
     return 0
@@ -279,6 +291,20 @@ def _instant(text: str) -> pendulum.DateTime:
     if not any(mark in text[10:] for mark in ("Z", "+", "-")):
         raise ValidationError.single("--now", text, "an instant with a UTC offset, such as +02:00")
     return parsed
+
+
+def _policies(path: Path) -> PolicySet:
+    """A policy set, or one policy, from a JSON file."""
+    text = _text(path, what="policy file")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SourceError(
+            f"the policy file is not JSON ({error.msg} at line {error.lineno})", source=str(path)
+        ) from None
+    if isinstance(data, dict) and "policies" not in data:
+        return PolicySet((Policy.from_data(data),))
+    return PolicySet.from_data(data)
 
 
 def _text(path: Path, *, what: str) -> str:

@@ -11,9 +11,15 @@ import pytest
 from hypothesis import given, settings
 
 from servicedelivery.errors import ValidationError
-from servicedelivery.eventlog import InMemoryEventLog, MilestonePlanned, TargetDateChanged
+from servicedelivery.eventlog import (
+    NO_TARGET,
+    InMemoryEventLog,
+    MilestonePlanned,
+    TargetDateChanged,
+)
 from servicedelivery.metrics import EventFrame
-from servicedelivery.model import NS_PER_DAY
+from servicedelivery.model import NS_PER_DAY, STATES, to_epoch_ns
+from servicedelivery.policy import evaluate, forecast_completion
 from servicedelivery.report import (
     AGING_BUCKETS,
     SCHEMA,
@@ -24,7 +30,7 @@ from servicedelivery.report import (
     TargetDates,
     portfolio_report,
 )
-from servicedelivery.report._demo import DEMO_SLA
+from servicedelivery.report._demo import DEMO_POLICIES, DEMO_SLA
 from servicedelivery.sla import sla_clock
 from servicedelivery.synthetic import synthetic_portfolio, synthetic_trail
 from tests.metrics import reference
@@ -162,15 +168,18 @@ def test_cycle_time_by_provider_matches_nearest_rank_per_group(
 
 
 @pytest.fixture(scope="module")
-def trail_report() -> PortfolioReport:
+def trail_frame() -> tuple[EventFrame, TargetDates]:
     log = InMemoryEventLog()
     for stream_id, events in synthetic_trail(synthetic_portfolio(orders=120, seed=4), seed=4):
         log.append(stream_id, events)
     columns = log.read_columns()
-    frame = EventFrame.from_event_columns(columns)
-    return portfolio_report(
-        frame, now=NOW, source="test", targets=TargetDates.from_event_columns(columns)
-    )
+    return EventFrame.from_event_columns(columns), TargetDates.from_event_columns(columns)
+
+
+@pytest.fixture(scope="module")
+def trail_report(trail_frame: tuple[EventFrame, TargetDates]) -> PortfolioReport:
+    frame, targets = trail_frame
+    return portfolio_report(frame, now=NOW, source="test", targets=targets)
 
 
 def test_every_section_has_its_columns_and_the_json_has_stable_keys(
@@ -190,19 +199,43 @@ def test_every_section_has_its_columns_and_the_json_has_stable_keys(
     assert "no policy" in data["sections"]["escalations_due"]["note"]
 
 
-def test_target_dates_at_risk_are_open_items_overdue_or_expected_late(
-    trail_report: PortfolioReport,
+def test_target_dates_at_risk_are_open_items_overdue_or_likely_late(
+    trail_report: PortfolioReport, trail_frame: tuple[EventFrame, TargetDates]
 ) -> None:
     table = trail_report["target_date_at_risk"]
     assert len(table) > 0
+    frame, targets = trail_frame
+    target = targets.aligned(frame.items)[0]
+    forecast = forecast_completion(frame, now=NOW, targets=target, seed=0)
     now = trail_report.now
+    states = {item: row["state"] for item, row in _current(frame).items()}
+    expected = {
+        item
+        for item, t, p in zip(frame.items, target, forecast.miss_probability, strict=True)
+        if states[item] in ("planned", "in_progress", "blocked")
+        and t != NO_TARGET
+        and (t < now or p >= 0.5)
+    }
+    assert set(table.column("item")) == expected
     for row in table.rows():
-        assert row["state"] in ("planned", "in_progress", "blocked")
-        target = int(pendulum.parse(str(row["target_at"])).timestamp()) * 10**9
-        assert row["status"] == ("overdue" if target < now else "at_risk")
+        target_ns = int(pendulum.parse(str(row["target_at"])).timestamp()) * 10**9
+        assert row["status"] == ("overdue" if target_ns < now else "at_risk")
         if row["status"] == "at_risk":
-            assert row["days_to_target"] < row["expected_remaining_days"]
+            assert row["miss_probability"] >= 0.5
     assert table.column("target_at").tolist() == sorted(table.column("target_at").tolist())
+
+
+def _current(frame: EventFrame) -> dict[object, dict[str, str]]:
+    """Each item's state at NOW, from its rows one by one."""
+    state_names = [state.value for state in STATES]
+    current: dict[object, dict[str, str]] = {}
+    now = to_epoch_ns(NOW)
+    for item, time, state in zip(
+        frame.items[frame.item].tolist(), frame.time.tolist(), frame.state.tolist(), strict=True
+    ):
+        if time <= now:
+            current[item] = {"state": state_names[state]}
+    return current
 
 
 def test_target_dates_read_the_last_target_of_each_milestone() -> None:
@@ -310,3 +343,38 @@ def test_sla_at_risk_lists_open_clocks_past_a_stage_one_item_at_a_time(
         portfolio_report(
             frame, now=NOW, slas=[DEMO_SLA], sla_at_risk=ReportTable.empty("sla_at_risk", note="x")
         )
+
+
+def test_escalations_due_are_the_findings_to_raise_or_repeat_with_their_explanation(
+    trail_frame: tuple[EventFrame, TargetDates],
+) -> None:
+    frame, targets = trail_frame
+    report = portfolio_report(frame, now=NOW, targets=targets, policies=DEMO_POLICIES)
+    table = report["escalations_due"]
+    found = evaluate(DEMO_POLICIES, frame, now=NOW)
+    due = [
+        (policy, item, action, int(level), target)
+        for policy, item, action, level, target in zip(
+            found.policy, found.item, found.actions, found.level, found.target, strict=True
+        )
+        if action in ("raise", "repeat")
+    ]
+    assert due
+    rows = list(
+        zip(
+            table.column("policy"),
+            table.column("item"),
+            table.column("action"),
+            table.column("level").tolist(),
+            table.column("target"),
+            strict=True,
+        )
+    )
+    assert rows == due
+    for row in table.rows():
+        owner = "provider" if row["policy"] == "provider_block" else "customer"
+        assert row["explanation"].startswith(f"owner = {owner}; blocked_for P")
+        assert row["evidence"]
+        assert all(isinstance(e, str) for e in row["evidence"])
+    with pytest.raises(ValidationError, match="not both"):
+        portfolio_report(frame, now=NOW, policies=DEMO_POLICIES, escalations_due=table)

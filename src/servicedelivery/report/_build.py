@@ -31,6 +31,15 @@ from servicedelivery.metrics._options import OPEN_STATES, as_instant
 from servicedelivery.metrics._percentiles import GroupedValues
 from servicedelivery.metrics._table import NONE_NS
 from servicedelivery.model import NS_PER_DAY, OWNERS, STATES, MilestoneState
+from servicedelivery.policy import (
+    CompletionForecast,
+    Escalations,
+    Findings,
+    Policy,
+    PolicySet,
+    evaluate,
+    forecast_completion,
+)
 from servicedelivery.report._report import PortfolioReport
 from servicedelivery.report._schema import SECTIONS
 from servicedelivery.report._table import ReportTable
@@ -47,6 +56,18 @@ _IN_PROGRESS = STATES.index(MilestoneState.IN_PROGRESS)
 _OWNER_NAMES = np.array([owner.value for owner in OWNERS], dtype=object)
 _TREND_MIN_ITEMS = 5
 _TREND_TOLERANCE = 0.1
+_MISS = 0.5  # a target date is at risk when it is more likely missed than met
+_DUE = ("raise", "repeat")  # findings that ask someone to act now
+_OPERATORS = {
+    "eq": "=",
+    "ne": "!=",
+    "in": "in",
+    "not_in": "not in",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+}
 
 
 def _days(ns: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
@@ -65,6 +86,8 @@ def portfolio_report(
     targets: TargetDates | None = None,
     slas: Sequence[SLA] = (),
     calendars: CalendarSet | BusinessCalendar | None = None,
+    policies: PolicySet | Policy | Sequence[Policy] | None = None,
+    escalations: Escalations | None = None,
     sla_at_risk: ReportTable | None = None,
     escalations_due: ReportTable | None = None,
     oldest: int = 20,
@@ -82,9 +105,14 @@ def portfolio_report(
         slas: SLAs whose clocks fill the SLA-at-risk queue: every open clock that has reached a
             stage (at risk or breached).
         calendars: The calendars the SLAs count working time in.
+        policies: Policies whose findings fill the escalations-due queue: every escalation to
+            raise or to repeat now, with its explanation and evidence.
+        escalations: The escalations already recorded (a trail records them), so that nothing
+            already raised is raised again.
         sla_at_risk: The SLA-at-risk queue computed by the host instead (a ``"sla_at_risk"``
             section); not with ``slas``.
-        escalations_due: The escalations due, an ``"escalations_due"`` section.
+        escalations_due: The escalations due computed by the host instead (an
+            ``"escalations_due"`` section); not with ``policies``.
         oldest: How many of the oldest blocked items to list.
         window_days: The length of the recent and previous windows a cycle-time trend compares.
 
@@ -105,6 +133,10 @@ def portfolio_report(
             errors.append((key, given, f"a ReportTable of section {key!r}"))
     if slas and sla_at_risk is not None:
         errors.append(("sla_at_risk", "a section", "either slas or sla_at_risk, not both"))
+    if policies is not None and escalations_due is not None:
+        errors.append(
+            ("escalations_due", "a section", "either policies or escalations_due, not both")
+        )
     given_slas: object = slas
     if isinstance(given_slas, SLA) or not all(isinstance(sla, SLA) for sla in slas):
         errors.append(("slas", slas, "a sequence of SLA definitions"))
@@ -120,6 +152,8 @@ def portfolio_report(
     if not len(seen):
         raise ValidationError.single("now", at, "an instant at or after the frame's first event")
     view = _View.of(seen, at, timezone)
+    target = None if targets is None else targets.aligned(seen.items)[0]
+    forecast = None if target is None else forecast_completion(seen, now=at, targets=target, seed=0)
     sections = {
         **view.blocked_sections(oldest),
         **view.aging_sections(),
@@ -128,10 +162,21 @@ def portfolio_report(
         "cumulative_flow": view.cumulative_flow(),
         "sla_at_risk": sla_at_risk
         or view.sla_at_risk([sla_clocks(sla, seen, now=at, calendars=calendars) for sla in slas]),
-        "target_date_at_risk": view.target_date_at_risk(targets),
+        "target_date_at_risk": view.target_date_at_risk(targets, forecast),
         "escalations_due": escalations_due
-        or ReportTable.empty(
-            "escalations_due", note="no policy was given (report --policy, or escalations_due=)"
+        or view.escalations_due(
+            None
+            if policies is None
+            else evaluate(
+                policies,
+                seen,
+                now=at,
+                calendars=calendars,
+                escalations=escalations,
+                targets=target,
+                slas=list(slas) or None,
+                forecast=forecast,
+            )
         ),
     }
     return PortfolioReport(
@@ -520,19 +565,19 @@ class _View:
             key, {name: values[order] for name, values in columns.items()}, note=note
         )
 
-    def target_date_at_risk(self, targets: TargetDates | None) -> ReportTable:
+    def target_date_at_risk(
+        self, targets: TargetDates | None, forecast: CompletionForecast | None
+    ) -> ReportTable:
         key = "target_date_at_risk"
-        if targets is None:
+        if targets is None or forecast is None:
             return ReportTable.empty(
                 key, note="no target dates were given (an event trail records them)"
             )
         target, evidence = targets.aligned(self.frame.items)
         open_items = OPEN_STATES[self.state] & (target != NO_TARGET)
-        expected = self._expected_cycle_ns()
-        age = np.where(self.age_ns == NONE_NS, 0, self.age_ns)
-        remaining = np.maximum(expected - age, 0)
         overdue = open_items & (target < self.now)
-        late = open_items & ~overdue & (self.now + remaining > target)
+        # The forecast's probability is NaN where it cannot tell; such items are not listed.
+        late = open_items & ~overdue & (np.nan_to_num(forecast.miss_probability) >= _MISS)
         chosen = np.flatnonzero(overdue | late)
         chosen = chosen[np.argsort(target[chosen], kind="stable")]
         reasons = np.array([*self.frame.taxonomy.codes, None], dtype=object)
@@ -540,7 +585,7 @@ class _View:
         states = np.array([state.value for state in STATES], dtype=object)
         note = None
         if not len(chosen):
-            note = "no open item with a target date is overdue or expected to miss it"
+            note = "no open item with a target date is overdue or likely to miss it"
         return ReportTable.from_columns(
             key,
             {
@@ -551,7 +596,8 @@ class _View:
                 "target_at": target[chosen],
                 "days_to_target": _days(target[chosen] - self.now),
                 "age_days": _days(self.age_ns[chosen]),
-                "expected_remaining_days": _days(remaining[chosen]),
+                "miss_probability": np.round(forecast.miss_probability[chosen], 4),
+                "forecast_p85_at": forecast.p85_ns[chosen],
                 "status": np.where(overdue[chosen], "overdue", "at_risk").astype(object),
                 "provider": self.labels("provider")[chosen],
                 "region": self.labels("region")[chosen],
@@ -561,24 +607,58 @@ class _View:
             note=note,
         )
 
-    def _expected_cycle_ns(self) -> npt.NDArray[np.int64]:
-        """Each item's expected cycle time: the p85 of its step's, else of all completed work."""
-        expected = np.zeros(self.frame.item_count, dtype=np.int64)
-        if not len(self.cycle):
-            return expected
-        expected[:] = self.cycle.percentile(85)
-        step = self.attribute("step")
-        if step is not None:
-            groups = step.take(self.cycle.item)
-            count = np.bincount(groups.codes[groups.codes >= 0], minlength=len(step.categories))
-            codes = np.where(groups.codes < 0, len(step.categories), groups.codes)
-            p85 = GroupedValues(self.cycle.duration, codes, len(step.categories) + 1).percentile(
-                85, fill=0
-            )[:-1]
-            item_step = step.codes
-            known = (item_step >= 0) & (count[np.maximum(item_step, 0)] > 0)
-            expected[known] = p85[item_step[known]]
-        return expected
+    def escalations_due(self, findings: Findings | None) -> ReportTable:
+        key = "escalations_due"
+        if findings is None:
+            return ReportTable.empty(
+                key, note="no policy was given (report --policy, or policies=)"
+            )
+        due = findings.take(np.isin(findings.actions, _DUE))
+        rows = range(len(due))  # the findings due: a queue for people, not a bulk path
+        return ReportTable.from_columns(
+            key,
+            {
+                "item": np.asarray(due.item, dtype=object),
+                "policy": np.asarray(due.policy, dtype=object),
+                "action": np.asarray(due.actions, dtype=object),
+                "level": np.asarray(due.level, dtype=np.int64),
+                "target": np.asarray(due.target, dtype=object),
+                "explanation": _objects([explanation(due.explain(row)) for row in rows]),
+                "evidence": _objects([list(due.evidence(row)) for row in rows]),
+            },
+            note=None if len(due) else "no escalation is due to be raised or repeated now",
+        )
+
+
+def explanation(explained: dict[str, Any]) -> str:
+    """A finding's explanation in a line: the conditions that hold, with the values measured."""
+    parts: list[str] = []
+    _holding(explained.get("when", {}), parts)
+    return "; ".join(parts) if parts else str(explained.get("policy", ""))
+
+
+def _holding(node: dict[str, Any], parts: list[str]) -> None:
+    for combined in ("all_of", "any_of"):
+        if combined in node:
+            for child in node[combined]:  # the parts of one condition: a handful
+                _holding(child, parts)
+            return
+    if "not" in node or not node.get("holds"):
+        return
+    operator = next((op for op in _OPERATORS if op in node), None)
+    if operator is None:
+        return
+    if "measure" in node:
+        threshold = node.get("threshold", node[operator])
+        parts.append(f"{node['measure']} {node.get('value')} {_OPERATORS[operator]} {threshold}")
+    elif "field" in node:
+        parts.append(f"{node['field']} {_OPERATORS[operator]} {node[operator]}")
+
+
+def _objects(values: list[object]) -> npt.NDArray[Any]:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _grouped(

@@ -10,11 +10,12 @@ import pendulum
 
 from servicedelivery.errors import SourceError
 from servicedelivery.eventlog import SQLiteEventLog
+from servicedelivery.policy import PolicySet
 from servicedelivery.report._progress import SILENT, Progress
 from servicedelivery.sla import SLA
 from servicedelivery.synthetic import synthetic_portfolio, synthetic_trail
 
-__all__ = ["DEMO_NOW", "DEMO_SLA", "DemoTrail", "build_demo_trail"]
+__all__ = ["DEMO_NOW", "DEMO_POLICIES", "DEMO_SLA", "DemoTrail", "build_demo_trail"]
 
 DEMO_NOW = pendulum.datetime(2026, 1, 5, 9, tz="UTC")
 """The instant the demo portfolio is seen at (the synthetic data's own ``now``)."""
@@ -32,6 +33,42 @@ DEMO_SLA = SLA.from_data(
     }
 )
 """The SLA the demo reports on: a step is done within 10 days, customer waits excluded."""
+
+DEMO_POLICIES = PolicySet.from_data(
+    {
+        "policies": [
+            {
+                "name": "provider_block",
+                "description": "Provider blocks that last: the account manager, then the director",
+                "when": {
+                    "all_of": [
+                        {"field": "owner", "eq": "provider"},
+                        {"measure": "blocked_for", "gt": "5d"},
+                    ]
+                },
+                "action": "escalate",
+                "levels": [
+                    {"to": {"queue": "account_manager_{provider}"}},
+                    {"to": {"queue": "director_{provider}"}, "after": "5d"},
+                ],
+                "playbook": "Call the provider's account manager with the order and the reason.",
+            },
+            {
+                "name": "customer_wait",
+                "description": "Work waiting on the customer for more than two weeks",
+                "when": {
+                    "all_of": [
+                        {"field": "owner", "eq": "customer"},
+                        {"measure": "blocked_for", "gt": "14d"},
+                    ]
+                },
+                "action": "escalate",
+                "levels": [{"to": {"queue": "customer_success_{region}"}}],
+            },
+        ]
+    }
+)
+"""The policies the demo reports on: lasting provider blocks, long customer waits."""
 
 _SHOW_EVERY = 250
 

@@ -29,6 +29,7 @@ from servicedelivery.errors import FieldError, SourceError, ValidationError
 from servicedelivery.eventlog import SQLiteEventLog
 from servicedelivery.metrics import EventFrame
 from servicedelivery.model import StatusMap
+from servicedelivery.policy import Escalations, escalations_from_columns
 from servicedelivery.report._progress import SILENT, Progress
 from servicedelivery.report._targets import TargetDates
 
@@ -205,12 +206,14 @@ class LoadedSource:
         targets: Target dates per item (a SQLite trail records them), or ``None``.
         name: What was read, for titles.
         kind: ``"sqlite"``, ``"csv"`` or ``"jsonl"``.
+        escalations: The escalations a trail records, or ``None``.
     """
 
     frame: EventFrame
     targets: TargetDates | None
     name: str
     kind: str
+    escalations: Escalations | None = None
 
 
 def load_source(
@@ -293,7 +296,11 @@ def load_trail(name: str, progress: Progress) -> LoadedSource:
     if not len(frame):
         raise SourceError("an event trail without milestone events", source=name)
     return LoadedSource(
-        frame=frame, targets=TargetDates.from_event_columns(columns), name=name, kind="sqlite"
+        frame=frame,
+        targets=TargetDates.from_event_columns(columns),
+        name=name,
+        kind="sqlite",
+        escalations=escalations_from_columns(columns),
     )
 
 

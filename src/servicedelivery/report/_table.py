@@ -16,7 +16,7 @@ from servicedelivery.report._schema import SECTIONS
 
 __all__ = ["ReportTable", "json_value"]
 
-_INSTANT_COLUMNS = frozenset({"blocked_since", "target_at", "due_at"})
+_INSTANT_COLUMNS = frozenset({"blocked_since", "target_at", "due_at", "forecast_p85_at"})
 
 
 def json_value(value: object) -> object:
@@ -52,7 +52,8 @@ class ReportTable(Tabular):
     ) -> ReportTable:
         """Build section ``key`` from its columns by name.
 
-        Instants (``blocked_since``, ``target_at``, ``due_at``) are ``int64`` ns since the epoch;
+        Instants (``blocked_since``, ``target_at``, ``due_at``, ``forecast_p85_at``) are ``int64``
+        ns since the epoch;
         durations are floats of days; the rest are numbers or labels.
 
         Raises:

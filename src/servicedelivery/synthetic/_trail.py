@@ -134,12 +134,7 @@ class _Writer:
         now = int(self.now.timestamp())
         states = [m.state for m in milestones]
         finished = sum(state is MilestoneState.DONE for state in states)
-        factor = _provider_factor(attributes["provider"], self.seed)
-        work = [
-            _STEP_DAYS.get(m.step, 5.0) * factor * float(rng.lognormal(0.0, 0.45))
-            for m in milestones
-        ]
-        blocks = [self.draw_blocks(m) for m in milestones]
+        work, blocks = self.step_days(milestones, start, attributes["provider"])
         # A finished step now and then failed in service: reopened after a gap, fixed after rework.
         rework = [
             (float(rng.uniform(0.2, 2.0)), float(rng.uniform(0.2, 1.5)))
@@ -151,7 +146,7 @@ class _Writer:
             (work[k] + sum(days for _, days, _ in blocks[k])) * _DAY for k in range(len(milestones))
         ]
         extra = [sum(r) * _DAY if r else 0.0 for r in rework]
-        waits = [float(rng.exponential(1.5)) * _DAY for _ in milestones]
+        waits = [float(rng.exponential(0.5)) * _DAY for _ in milestones]
         # The finished steps, and the start of the step after them, must fit before now.
         needed = sum(spans[:finished]) + sum(extra[:finished]) + sum(waits[: finished + 1])
         room = max(now - start - 3_600, 60)
@@ -194,6 +189,31 @@ class _Writer:
                     self.blocked_stretches(milestone, begin, elapsed, blocks[k], final=final)
                 )
             yield f"milestone:{milestone.id}", self.moved_target(milestone, events, now)
+
+    def step_days(
+        self, milestones: list[Milestone], start: int, provider: str
+    ) -> tuple[list[float], list[list[tuple[str, float, Owner]]]]:
+        """Days of work per step, and the blocks (reason, days, owner) each step meets.
+
+        The work follows the order's plan (its last target date) at the provider's pace, some
+        orders faster and some slower: slow providers miss their dates more often.
+        """
+        rng = self.rng
+        work = [_STEP_DAYS.get(m.step, 5.0) * float(rng.lognormal(0.0, 0.45)) for m in milestones]
+        blocks = [self.draw_blocks(m) for m in milestones]
+        planned = sum(work) + sum(days for drawn in blocks for _, days, _ in drawn)
+        last_target = milestones[-1].target_at if milestones else None
+        plan_days = (int(last_target.timestamp()) - start) / _DAY if last_target else planned
+        factor = (
+            max(plan_days, 1.0)
+            / max(planned, 1e-9)
+            * _provider_factor(provider, self.seed)
+            * float(rng.lognormal(0.0, 0.2))
+        )
+        return (
+            [days * factor for days in work],
+            [[(reason, days * factor, owner) for reason, days, owner in drawn] for drawn in blocks],
+        )
 
     def plan(
         self, milestone: Milestone, requested: pendulum.DateTime, attributes: dict[str, str]
@@ -298,9 +318,9 @@ def _at(seconds: float) -> pendulum.DateTime:
 
 
 def _provider_factor(provider: str, seed: int) -> float:
-    """How much slower or faster than usual a provider works: the same for a provider and seed."""
+    """How much slower or faster than planned a provider works: the same for a provider and seed."""
     digest = uuid.uuid5(_NAMESPACE, f"{seed}/{provider}").int
-    return 0.6 + (digest % 1000) / 1000 * 1.0
+    return 0.75 + (digest % 1000) / 1000 * 0.6
 
 
 # Typical days of work per step, without blocks.

@@ -1,0 +1,208 @@
+"""Policies: 10 policies over every item at once, against a per-item Python loop; one item's check."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from benchmarks._harness import Result, best_of, peak_bytes
+from benchmarks.bench_sla import EVENTS_PER_ITEM, INSTALL, SEED, regional_calendars
+from servicedelivery.metrics import EventFrame
+from servicedelivery.policy import ItemHistory, PolicySet, evaluate, evaluate_item
+from servicedelivery.sla import sla_clocks
+from servicedelivery.synthetic import synthetic_event_columns
+
+POLICIES = PolicySet.from_data(
+    {
+        "policies": [
+            {
+                "name": "provider_block",
+                "when": {
+                    "all_of": [
+                        {"field": "owner", "eq": "provider"},
+                        {"measure": "blocked_for", "gt": "5 business days"},
+                    ]
+                },
+                "action": "escalate",
+                "levels": [
+                    {"to": {"queue": "am_{provider}"}},
+                    {"to": {"queue": "director_{provider}"}, "after": "5 business days"},
+                ],
+                "overrides": [
+                    {
+                        "scope": {"region": "apac"},
+                        "when": {
+                            "all_of": [
+                                {"field": "owner", "eq": "provider"},
+                                {"measure": "blocked_for", "gt": "3 business days"},
+                            ]
+                        },
+                    }
+                ],
+            },
+            {
+                "name": "customer_block",
+                "when": {
+                    "all_of": [
+                        {"field": "owner", "eq": "customer"},
+                        {"measure": "blocked_for", "gt": "3d"},
+                    ]
+                },
+                "action": "route",
+                "to": {"queue": "customer_success_{region}"},
+                "hold": "4h",
+                "clear_after": "1d",
+            },
+            {
+                "name": "stale_in_progress",
+                "when": {
+                    "all_of": [
+                        {"field": "state", "eq": "in_progress"},
+                        {"measure": "time_in_state", "gt": {"working": "40h"}},
+                    ]
+                },
+                "action": "escalate",
+                "levels": [{"to": {"owner": "noc"}}, {"to": {"queue": "noc_leads"}, "after": "2d"}],
+                "repeat": "1d",
+            },
+            {
+                "name": "old_work",
+                "when": {"measure": "age", "gt": "30d"},
+                "action": "tag",
+                "to": {"queue": "ageing"},
+            },
+            {
+                "name": "blocked_a_lot",
+                "when": {"measure": "blocked_total", "ge": "10d"},
+                "action": "tag",
+                "to": {"queue": "chronic_blockers"},
+            },
+            {
+                "name": "install_sla_at_risk",
+                "when": {"measure": "sla_fraction_used", "sla": "install", "ge": 0.75},
+                "action": "tag",
+                "to": {"queue": "sla_at_risk"},
+            },
+            {
+                "name": "noc_config",
+                "scope": {"step": ["configuration", "acceptance_test"]},
+                "when": {
+                    "all_of": [
+                        {"field": "reason", "eq": "noc_configuration"},
+                        {"measure": "blocked_for", "gt": "8 business hours"},
+                    ]
+                },
+                "action": "route",
+                "to": {"queue": "noc_config"},
+            },
+            {
+                "name": "survey_slow",
+                "scope": {"step": "site_survey"},
+                "when": {
+                    "any_of": [
+                        {"measure": "time_in_state", "gt": "10d"},
+                        {"not": {"field": "state", "in": ["in_progress", "blocked"]}},
+                    ]
+                },
+                "action": "route",
+                "to": {"queue": "survey_{region}"},
+            },
+            {
+                "name": "provider_capacity",
+                "when": {"field": "reason", "in": ["provider_capacity", "provider_fault"]},
+                "action": "escalate",
+                "levels": [{"to": {"owner": "provider"}}],
+                "hold": "2 business days",
+            },
+            {
+                "name": "planned_too_long",
+                "when": {
+                    "all_of": [
+                        {"field": "state", "eq": "planned"},
+                        {"measure": "time_in_state", "gt": "14d"},
+                    ]
+                },
+                "action": "tag",
+                "to": {"queue": "not_started"},
+            },
+        ]
+    }
+)
+
+
+CALENDAR_TIME = ("customer_block", "old_work", "blocked_a_lot", "install_sla_at_risk",
+                 "survey_slow", "planned_too_long")  # fmt: skip
+"""The policies whose durations are all calendar time (no business calendar to consult)."""
+
+
+def run(*, quick: bool) -> list[Result]:
+    items = 100_000 if quick else 1_000_000
+    sample = 300 if quick else 1_000
+    columns = synthetic_event_columns(events=int(items * EVENTS_PER_ITEM), seed=SEED)
+    now = columns.pop("now")
+    frame = EventFrame.from_columns(
+        columns, owner="owner", reason="reason", attributes=["provider", "region", "step"]
+    )
+    del columns
+    calendars = regional_calendars()
+    # The SLA's clocks are the SLA layer's work (benchmarked there), an input here.
+    slas = {"install": sla_clocks(INSTALL, frame, now=now, calendars=calendars)}
+    options = {"now": now, "calendars": calendars, "slas": slas}
+
+    began = time.perf_counter()
+    found = evaluate(POLICIES, frame, **options)
+    first = time.perf_counter() - began
+    fast = best_of(lambda: evaluate(POLICIES, frame, **options), repeat=2)
+    peak = peak_bytes(lambda: evaluate(POLICIES, frame, **options))
+
+    # The per-item Python loop: each item's history in hand, evaluated one at a time.
+    chosen = np.linspace(0, frame.item_count - 1, sample).astype(np.int64)
+    ids = frame.items[chosen].tolist()
+    histories = [ItemHistory.from_frame(frame, item) for item in ids]
+    singles = [evaluate_item(POLICIES, h, **options) for h in histories[:20]]  # warm up
+    began = time.perf_counter()
+    singles = [evaluate_item(POLICIES, h, **options) for h in histories]
+    loop = time.perf_counter() - began
+    slow = loop / sample * frame.item_count
+    for item, one in zip(ids, singles, strict=True):
+        if one.records() != found.where(item=item).records():
+            raise AssertionError(f"evaluate_item disagrees with evaluate on {item!r}")
+    per_policy = loop / sample / len(POLICIES)
+    # The same check with the policies that count calendar time only: what working time costs.
+    calendar_only = PolicySet([p for p in POLICIES if p.name in CALENDAR_TIME])
+    began = time.perf_counter()
+    for history in histories:
+        evaluate_item(calendar_only, history, **options)
+    calendar_per_policy = (time.perf_counter() - began) / sample / len(calendar_only)
+
+    label = (
+        f"{len(POLICIES)} policies over {frame.item_count:,} items ({len(frame):,} events), "
+        f"8 regional calendars"
+    )
+    return [
+        Result(
+            f"evaluate: {label}",
+            fast,
+            items=frame.item_count,
+            reference=f"evaluate_item per item ({sample:,} timed, scaled)",
+            reference_seconds=slow,
+            aim=">= 30x",
+            extra={
+                "findings": f"{len(found):,}",
+                "first call": f"{first * 1e3:.0f} ms",
+                "peak": f"{peak / 2**20:.0f} MiB",
+            },
+        ),
+        Result(
+            "evaluate_item: one item, per policy",
+            per_policy,
+            items=1,
+            unit="checks",
+            aim="< 50 us per policy",
+            extra={
+                "per item (10 policies)": f"{loop / sample * 1e6:.0f} us",
+                "calendar-time policies only": f"{calendar_per_policy * 1e6:.0f} us per policy",
+            },
+        ),
+    ]
