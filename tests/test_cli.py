@@ -225,3 +225,34 @@ def test_report_with_a_policy_file_lists_escalations_due(
     policy.write_text('{"name": "x", "when": {"measure": "blocked_forever", "gt": "1h"}}', "utf-8")
     line = _error(capsys, "report", str(demo_trail), "--policy", str(policy))
     assert "blocked_forever" in line
+
+
+def test_json_lines_sources_with_attributes_and_missing_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.jsonl"
+    lines = [
+        {"ticket": "T1", "at": "2024-05-01T09:00:00+02:00", "status": "in_progress", "team": "net"},
+        {"ticket": "T1", "at": "2024-05-02T09:00:00+02:00", "status": "blocked",
+         "why": "awaiting_provider", "team": "?"},
+        {"ticket": "T2", "at": "2024-05-01T10:00:00Z", "status": "in_progress", "team": "desk"},
+        {"ticket": "T2", "at": "2024-05-03T10:00:00Z", "status": "done", "team": "desk"},
+    ]  # fmt: skip
+    events.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n", encoding="utf-8")
+    options = ["--item", "ticket", "--time", "at", "--state", "status", "--reason", "why"]
+    options += ["--missing", "?"]
+    options += ["--attribute", "provider=team", "--now", "2024-05-04T09:00:00+02:00"]
+    assert main(["report", str(events), *options, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    blocked = data["sections"]["blocked_by_provider"]["rows"]
+    # T1's team is the last one recorded: "?" means none, so it stays "net".
+    assert blocked == [
+        {"provider": "net", "items": 1, "share": 1.0, "median_blocked_days": 2.0,
+         "max_blocked_days": 2.0}
+    ]  # fmt: skip
+    assert data["summary"]["cycle_time_p50_days"] == 2.0
+    events.write_text('{"ticket": "T1"}\nnot json\n', encoding="utf-8")
+    assert "line 2 is not JSON" in _error(capsys, "report", str(events), *options)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("item,time,state\na,2024-01-01T00:00Z,done\nb,2024-01-01T00:00Z\n", "utf-8")
+    assert "1 row(s) do not have 3 fields" in _error(capsys, "report", str(ragged))

@@ -156,6 +156,9 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--time", help="the column of times (default time:timestamp)")
     group.add_argument("--state", help="a column of canonical states")
     group.add_argument("--trigger", help="a column of lifecycle triggers")
+    group.add_argument("--owner", help="a column of owners of blocked rows")
+    group.add_argument("--reason", help="a column of reason codes of blocked rows")
+    group.add_argument("--event-id", help="a column of event ids, kept as evidence")
     group.add_argument("--status-map", type=Path, help="a status map (JSON) for the statuses")
     group.add_argument(
         "--attribute",
@@ -186,7 +189,7 @@ def _spec(args: argparse.Namespace) -> SourceSpec | None:
     """The source spec from --spec, with the column options laid over it."""
     spec = SourceSpec.from_file(args.spec) if args.spec else SourceSpec()
     changes: dict[str, Any] = {}
-    for name in ("item", "time", "state", "trigger", "time_format"):
+    for name in ("item", "time", "state", "trigger", "owner", "reason", "event_id", "time_format"):
         value = getattr(args, name)
         if value is not None:
             changes[name] = value

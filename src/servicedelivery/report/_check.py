@@ -107,13 +107,13 @@ def check_source(
             history = table.validate(
                 columns["item"].astype(str),
                 _named(columns["trigger"]),
-                times=_epoch_ns(instants(columns["time"], spec, source=name)),
+                times=_epoch_ns(instants(columns["time"], spec)),
                 owners=columns.get("owner"),
                 reasons=columns.get("reason"),
             )
             where = np.arange(len(columns["item"]), dtype=np.int64)
         else:
-            frame = _frame(columns, spec, source=name)
+            frame = _frame(columns, spec)
             history = table.validate_states(
                 frame.items[frame.item].astype(str),
                 frame.state,

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import zoneinfo
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -248,7 +248,7 @@ def load_source(
     spec = spec or SourceSpec()
     columns, kind = read_columns(name, spec, progress)
     with progress.task("building the frame", unit="events") as task:
-        frame = _frame(columns, spec, source=name)
+        frame = _frame(columns, spec)
         task.update(len(frame))
     return LoadedSource(frame=frame, targets=None, name=name, kind=kind)
 
@@ -269,7 +269,7 @@ def read_columns(
         try:
             with _open_text(name) as text:
                 rows = _json_rows(text, name) if kind == "jsonl" else _csv_rows(text, name)
-                columns, count = _columns(rows, spec, task_update=task.update)
+                columns, count = _columns(rows, spec, name=name, task_update=task.update)
         except UnicodeDecodeError:
             raise SourceError(
                 "not a text file of events (CSV or JSON lines) nor a SQLite event trail",
@@ -371,7 +371,11 @@ def _needed(spec: SourceSpec, present: Sequence[str]) -> dict[str, str]:
 
 
 def _columns(
-    rows: Iterator[dict[str, str] | list[str]], spec: SourceSpec, *, task_update: Any
+    rows: Iterator[dict[str, str] | list[str]],
+    spec: SourceSpec,
+    *,
+    name: str,
+    task_update: Callable[[int], None],
 ) -> tuple[dict[str, npt.NDArray[Any]], int]:
     first = next(rows, None)
     if first is None:
@@ -391,9 +395,9 @@ def _columns(
         short = [n for n, row in enumerate(records) if len(row) != width]
         if short:
             raise SourceError(
-                f"{len(short)} row(s) do not have {width} fields like the header "
-                f"(first: data row {short[0] + 1})",
-                source="the CSV file",
+                f"{len(short)} row(s) do not have {width} fields like the header (the first is "
+                f"row {short[0]}, counting from 0 after the header)",
+                source=name,
             )
         table = np.array(records, dtype=object).reshape(len(records), width)
         columns = {column: table[:, index[column]] for column in set(needed.values())}
@@ -431,8 +435,8 @@ def _check_present(needed: Mapping[str, str], present: Sequence[str]) -> None:
         )
 
 
-def _frame(columns: dict[str, npt.NDArray[Any]], spec: SourceSpec, *, source: str) -> EventFrame:
-    times = instants(columns["time"], spec, source=source)
+def _frame(columns: dict[str, npt.NDArray[Any]], spec: SourceSpec) -> EventFrame:
+    times = instants(columns["time"], spec)
     named: dict[str, object] = {"item": columns["item"], "time": times}
     options: dict[str, Any] = {}
     if spec.status_map is not None:
@@ -460,7 +464,7 @@ def _frame(columns: dict[str, npt.NDArray[Any]], spec: SourceSpec, *, source: st
     )
 
 
-def instants(values: npt.NDArray[Any], spec: SourceSpec, *, source: str) -> npt.NDArray[Any]:
+def instants(values: npt.NDArray[Any], spec: SourceSpec) -> npt.NDArray[Any]:
     """Times with an offset stay text for the frame to read; others are read in ``spec.timezone``."""
     present = values[values != None]  # noqa: E711 - elementwise comparison with None
     if not len(present):
