@@ -68,6 +68,13 @@ def test_every_error_class_is_drawn_in_the_tree() -> None:
         ("a", "", "a"),
         ("orders[2]", "target_at", "orders[2].target_at"),
         ("orders", "[2]", "orders[2]"),
+        ("orders", "[2].target_at", "orders[2].target_at"),
+        ("calendars", "['paris']", "calendars['paris']"),
+        ("calendars", '["it\'s"]', 'calendars["it\'s"]'),
+        # Field names that only look like the start of a subscript are fields.
+        ("amount", "[", "amount.["),
+        ("amount", "[x]", "amount.[x]"),
+        ("amount", "[0", "amount.[0"),
     ],
 )
 def test_join_path(prefix: str, path: str, expected: str) -> None:

@@ -27,6 +27,7 @@ bad value, and what was expected. The same facts are attributes, so a host can r
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,17 +53,21 @@ __all__ = [
 
 _MAX_VALUE_REPR = 80
 
+# What the library writes for a list index or a mapping key: [3], ['key'] or ["it's"].
+_SUBSCRIPT = re.compile(r"""\[(?:\d+|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\](?:[.\[]|$)""")
+
 
 def join_path(prefix: str, path: str) -> str:
     """Join two parts of a field path: ``join_path("orders[2]", "target_at")``.
 
-    An index (``[3]``) attaches without a dot; an empty part disappears.
+    A subscript (``[3]``, ``['key']``) attaches without a dot; an empty part disappears. A field
+    whose name merely starts with ``[`` is still a field, joined with a dot.
     """
     if not prefix:
         return path
     if not path:
         return prefix
-    if path.startswith("["):
+    if _SUBSCRIPT.match(path):
         return prefix + path
     return f"{prefix}.{path}"
 

@@ -135,6 +135,12 @@ def test_answers_beyond_the_supported_range_are_refused() -> None:
         sparse.add_working([late, late], [NS_PER_MINUTE, 100 * NS_PER_MINUTE])
     assert [error.path for error in info.value.errors] == ["work[1]"]
     assert "before 2150-01-01 under calendar 'sparse'" in str(info.value)
+    # Work that int64 could only add by wrapping around is refused, not turned into a past instant.
+    always = BusinessCalendar.twenty_four_seven(name="always")
+    june = to_epoch_ns(dt.datetime(2024, 6, 10, tzinfo=dt.UTC))
+    with pytest.raises(ValidationError) as info:
+        always.add_working([june, 0], [15_250 * 7 * NS_PER_DAY, np.iinfo(np.int64).max])
+    assert [error.path for error in info.value.errors] == ["work[0]", "work[1]"]
     # 1 January 1900 was a Monday: nothing closed before 09:01 that day since 1900 began.
     with pytest.raises(ValidationError, match="at: expected an instant with working time before"):
         sparse.previous_closing(to_epoch_ns(dt.datetime(1900, 1, 1, 8, tzinfo=dt.UTC)))

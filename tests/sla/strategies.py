@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
@@ -43,7 +43,14 @@ class Scenario:
     now: int
     sla: SLA
     calendars: CalendarSet
-    walks: dict[str, MinuteWalk]
+    window: tuple[int, int]  # the UTC minutes the reference walks
+    walked: dict[str, MinuteWalk] = field(default_factory=dict)
+
+    def walk(self, name: str) -> MinuteWalk:
+        """The minute walk of a calendar of the set, laid out the first time it is needed."""
+        if name not in self.walked:
+            self.walked[name] = MinuteWalk(self.calendars[name], *self.window)
+        return self.walked[name]
 
     def frame(self) -> EventFrame:
         return EventFrame.from_columns(
@@ -97,11 +104,11 @@ class Scenario:
                 known = [e.attributes[label] for e in events if e.attributes[label] is not None]
                 last[label] = known[-1] if known else None
             if last["site"] == "s2":
-                return ref.Counter(self.walks["office"])
+                return ref.Counter(self.walk("office"))
             if last["region"] == "r1":
-                return ref.Counter(self.walks["site_two"])
-            return ref.Counter(self.walks["office"])
-        return ref.Counter(self.walks[name])
+                return ref.Counter(self.walk("site_two"))
+            return ref.Counter(self.walk("office"))
+        return ref.Counter(self.walk(name))
 
 
 def _default_owner(reason: str) -> str:
@@ -181,8 +188,7 @@ def scenarios(draw: st.DrawFn, *, max_target_minutes: int = 2 * 24 * 60) -> Scen
         )
     )
     window = (anchor - BEFORE_DAYS * 1_440, anchor + AFTER_DAYS * 1_440)
-    walks = {"office": MinuteWalk(first, *window), "site_two": MinuteWalk(second, *window)}
-    return Scenario(columns, now, sla, calendars, walks)
+    return Scenario(columns, now, sla, calendars, window)
 
 
 def plain(value: Any) -> Any:

@@ -112,3 +112,24 @@ def test_items_whose_events_all_come_later_have_not_started() -> None:
     assert clocks.breach_ns.tolist() == [np.iinfo(np.int64).min]
     assert (clocks.met.tolist(), clocks.stage.tolist()) == ([-1], [-1])
     assert sla_clock(ELAPSED, FRAME, "m1", now=-1) == clocks.clock("m1")
+
+
+@PATHS
+@pytest.mark.parametrize("calendar", [None, "office"])
+def test_a_breach_instant_past_what_time_can_hold_is_refused(
+    compute: Clocks, calendar: str | None
+) -> None:
+    # 292 years from 1970 fit in int64 ns; from 2024, they end past 2262 (and past 2150 under a
+    # calendar): refused, never wrapped around.
+    sla = SLA.from_data({**ELAPSED.to_data(), "target": "15250w", "calendar": calendar})
+    frame = EventFrame.from_columns(
+        {"item": ["m1"], "time": ["2024-06-10T09:00:00+00:00"], "state": ["in_progress"]}
+    )
+    with pytest.raises(ValidationError) as error:
+        compute(sla, frame, now=frame.time[0] + 1, calendars=CalendarSet(default=OFFICE))
+    assert paths(error) == ["work[0]"]
+    # The same target is fine for a clock that starts early enough (elapsed time only).
+    if calendar is None:
+        early = EventFrame.from_columns({"item": ["m1"], "time": [0], "state": ["in_progress"]})
+        clocks = sla_clocks(sla, early, now=1)
+        assert clocks.breach_ns.tolist() == [sla.target_ns]

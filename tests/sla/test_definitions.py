@@ -193,8 +193,11 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
     ]
 
 
+LONGEST = "a duration > 0 and at most 292 years (2**63 - 1 ns)"
+
+
 def test_a_target_of_nothing_is_refused() -> None:
-    assert problems({**RESTORE, "target": "0m"}) == [("target", "a duration > 0")]
+    assert problems({**RESTORE, "target": "0m"}) == [("target", LONGEST)]
     with pytest.raises(DefinitionError, match="target_ns"):
         SLA(
             name="x",
@@ -355,3 +358,16 @@ def test_conditions_overlap_only_where_an_episode_could_match_both() -> None:
     )
     assert Condition(states=(MilestoneState.DONE,)).covers(MilestoneState.DONE)
     assert not step.covers(MilestoneState.DONE)
+
+
+def test_a_target_no_clock_can_count_to_is_refused() -> None:
+    # int64 ns end after 292 years: a longer target could not be compared with counted time.
+    assert problems({**RESTORE, "target": "15251w"}) == [("target", LONGEST)]
+    assert SLA.from_data({**RESTORE, "target": "15250w"}).target_ns == 15250 * 7 * 24 * 3600 * 10**9
+    with pytest.raises(DefinitionError, match="target_ns"):
+        SLA(
+            name="x",
+            target_ns=2**63,
+            start=Condition(states=(MilestoneState.IN_PROGRESS,)),
+            stop=Condition(states=(MilestoneState.DONE,)),
+        )

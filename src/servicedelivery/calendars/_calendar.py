@@ -306,6 +306,10 @@ class BusinessCalendar:
         if not s.size:
             return np.zeros(shape, dtype=np.int64)
         idle = w == 0
+        # Working time never exceeds the time elapsed: more than is left before 2150 is refused
+        # at once (and the look-up below never adds past int64).
+        expected = "working time that ends before 2150-01-01"
+        self._require(w <= LATEST_NS - s, "work", w, shape, expected)
 
         def search(timeline: Timeline) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
             # With no work the answer is the start itself, wherever the look-up would point.
@@ -313,7 +317,7 @@ class BusinessCalendar:
             return np.where(idle, s, due), found | idle
 
         due, found = self._search_forward(search, s)
-        self._require(found, "work", w, shape, "working time that ends before 2150-01-01")
+        self._require(found, "work", w, shape, expected)
         return due.reshape(shape)
 
     def is_working(self, at: npt.ArrayLike) -> npt.NDArray[np.bool_]:

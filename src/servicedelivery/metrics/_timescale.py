@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.calendars import BusinessCalendar, CalendarSet
+from servicedelivery.calendars._instants import invalid_positions
 from servicedelivery.errors import ValidationError
 from servicedelivery.metrics._frame import EventFrame
 
@@ -109,10 +110,20 @@ class TimeScale:
             start: Instants, ns since the epoch.
             work: Durations >= 0, the same length.
             item: The item code of each element.
+
+        Raises:
+            ValidationError: An instant that ``int64`` ns cannot hold (after 2262-04-11) in
+                elapsed time, or after 2150 under a calendar.
         """
         calendar = self.calendar
         if calendar is None:
-            due: npt.NDArray[np.int64] = start + work
+            with np.errstate(over="ignore"):
+                due: npt.NDArray[np.int64] = start + work
+            wrapped = due < start  # work is never negative: a smaller sum went past int64
+            if wrapped.any():
+                raise invalid_positions(
+                    "work", work, wrapped, "elapsed time that ends by 2262-04-11 (int64 ns)"
+                )
             return due
         if isinstance(calendar, BusinessCalendar):
             return calendar.add_working(start, work)

@@ -21,9 +21,18 @@ from servicedelivery.metrics._table import Column, Kind, Tabular
 if TYPE_CHECKING:
     from servicedelivery.policy._findings import Findings
 
-__all__ = ["Escalations", "ItemIndex", "PolicyState"]
+__all__ = ["Escalations", "ItemIndex", "PolicyState", "recorded_instant"]
 
 _NONE = np.iinfo(np.int64).min
+
+
+def recorded_instant(now: int) -> int:
+    """The instant an escalation found at ``now`` is recorded at in the trail.
+
+    The trail keeps occurrence times to the microsecond (floored), so the simulated escalations
+    keep the same instants as the recorded ones, and a service reads back exactly what it held.
+    """
+    return (int(now) // 1_000) * 1_000
 
 
 def _objects(value: Iterable[Any]) -> npt.NDArray[Any]:
@@ -149,7 +158,10 @@ class Escalations(Tabular):
         return cls(**columns)
 
     def extended(self, findings: Findings) -> Escalations:
-        """These escalations and the new events of ``findings`` (raised, repeated, cleared)."""
+        """These escalations and the new events of ``findings`` (raised, repeated, cleared).
+
+        They are dated as the trail records them: ``findings.now`` to the microsecond.
+        """
         new = findings.new()
         return Escalations(
             policy=np.concatenate([self.policy, new.policy]),
@@ -157,7 +169,7 @@ class Escalations(Tabular):
             episode=np.concatenate([self.episode, new.episode]),
             level=np.concatenate([self.level, np.where(new.cleared, 0, new.level)]),
             cleared=np.concatenate([self.cleared, new.cleared]),
-            at=np.concatenate([self.at, np.full(len(new), new.now, dtype=np.int64)]),
+            at=np.concatenate([self.at, np.full(len(new), recorded_instant(new.now), np.int64)]),
             target=np.concatenate([self.target, new.target]),
             event_id=np.concatenate([self.event_id, np.full(len(new), None, dtype=object)]),
         )

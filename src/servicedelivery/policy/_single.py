@@ -36,7 +36,6 @@ from servicedelivery.policy._external import forecast_one, sla_one
 from servicedelivery.policy._findings import (
     FindingAction,
     Findings,
-    FixedPart,
     Rows,
     concat,
     distinct_evidence,
@@ -736,7 +735,7 @@ def _reached(
 
 def _variant_finding(
     item: _Item, variant: Variant, state: dict[str, Any], path: str
-) -> tuple[FindingAction, int, str, bool, int, int, dict[str, Any], tuple[Any, ...]] | None:
+) -> tuple[FindingAction, int, str, bool, int, int, _OnePart] | None:
     from servicedelivery.policy._evaluate import _part_path, level_path  # noqa: PLC0415
 
     when_facts: list[NodeFacts] = []
@@ -776,18 +775,48 @@ def _variant_finding(
     index = level_index(level, len(variant.levels))
     target = _render(item, variant.levels[index].to, f"{level_path(path, variant, index)}.to")
     chosen_level = level_facts.get(index)
-    data = explanation(
+    part = _OnePart(
         variant=variant,
         action=action,
         level=level,
         target=target,
         holds=holds,
         since=since,
-        when=iter(when_facts),
-        level_when=None if chosen_level is None else iter(chosen_level),
+        when=when_facts,
+        level_when=chosen_level,
     )
-    evidence = distinct_evidence(when_facts + (chosen_level or []))
-    return action, level, target, holds, since, key, data, evidence
+    return action, level, target, holds, since, key, part
+
+
+@attrs.frozen(eq=False)
+class _OnePart:
+    """One finding's facts; its explanation is written out only when asked for."""
+
+    variant: Variant
+    action: FindingAction
+    level: int
+    target: str
+    holds: bool
+    since: int
+    when: list[NodeFacts]
+    level_when: list[NodeFacts] | None
+
+    def explain(self, row: int) -> dict[str, Any]:
+        """The explanation (``row`` is 0: a part of one row)."""
+        return explanation(
+            variant=self.variant,
+            action=self.action,
+            level=self.level,
+            target=self.target,
+            holds=self.holds,
+            since=self.since,
+            when=iter(self.when),
+            level_when=None if self.level_when is None else iter(self.level_when),
+        )
+
+    def evidence(self, row: int) -> tuple[Any, ...]:
+        """The ids of the events the finding rests on."""
+        return distinct_evidence(self.when + (self.level_when or []))
 
 
 def _closed_since(item: _Item) -> int:
@@ -849,7 +878,7 @@ def evaluate_item(
         found = _variant_finding(item, variant, _state(records, policy.name), path)
         if found is None:
             continue
-        action, level, target, holds, since, key, data, evidence = found
+        action, level, target, holds, since, key, part = found
         groups.append([
             Rows(
                 policy=policy.name,
@@ -860,7 +889,7 @@ def evaluate_item(
                 holds=np.array([holds]),
                 since=np.array([since], dtype=np.int64),
                 episode=np.array([key], dtype=np.int64),
-                part=FixedPart([data], [evidence]),
+                part=part,
                 order=np.zeros(1, dtype=np.int64),
             )
         ])  # fmt: skip

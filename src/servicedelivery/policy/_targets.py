@@ -18,6 +18,7 @@ import attrs
 
 from servicedelivery.errors import MISSING, DefinitionError, FieldError, ValidationError
 from servicedelivery.model import OWNERS
+from servicedelivery.model._definitions import unknown_keys
 from servicedelivery.model._validation import Validated, checked, instance_of, optional
 from servicedelivery.policy._conditions import _CONDITION_TYPES, Condition, condition_from_data
 from servicedelivery.policy._durations import Duration
@@ -264,11 +265,8 @@ def join(prefix: str, part: str) -> str:
 
 
 def unknown(data: Mapping[Any, Any], known: tuple[str, ...], path: str) -> list[FieldError]:
-    """An error for every key that is not one of ``known``."""
-    expected = f"no such key; expected one of {', '.join(known)}"
-    return [
-        FieldError(join(path, str(key)), data[key], expected) for key in data if key not in known
-    ]
+    """An error for every key that is not one of ``known``, under ``path``."""
+    return [error.with_prefix(path) if path else error for error in unknown_keys(data, known)]
 
 
 def read_duration(value: object, errors: list[FieldError], path: str) -> Duration | None:

@@ -7,7 +7,6 @@ can be checked against each other. It reads only the item's own rows of the fram
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -17,7 +16,7 @@ import numpy as np
 from servicedelivery.calendars import BusinessCalendar, CalendarSet
 from servicedelivery.metrics import EventFrame
 from servicedelivery.metrics._table import NONE_NS
-from servicedelivery.metrics._timescale import CALENDAR_ATTRIBUTES
+from servicedelivery.metrics._timescale import CALENDAR_ATTRIBUTES, TimeScale
 from servicedelivery.model import OWNERS, STATES
 from servicedelivery.sla._conditions import Condition
 from servicedelivery.sla._definition import SLA, Reopening
@@ -99,9 +98,9 @@ class SLAClock:
         return self._after(origin, counted_ns - self.elapsed_ns)
 
     def _after(self, start: int, work: int) -> int:
-        if self.calendar is None:
-            return start + work
-        return int(self.calendar.add_working(start, work))
+        # The time scale of the bulk path, so that both refuse instants past what time can hold.
+        one = np.zeros(1, dtype=np.int64)
+        return int(TimeScale(self.calendar).after(one + start, one + work, one)[0])
 
 
 class _Episode(NamedTuple):
@@ -140,7 +139,7 @@ def sla_clock(
     sla, frame, at, chosen = clock_inputs(sla, frame, now, calendars)
     code = int(frame.codes_of([item_id])[0])
     low = int(frame.offsets[code])
-    high = low + bisect_right(frame.time[low : int(frame.offsets[code + 1])].tolist(), at)
+    high = low + int(np.searchsorted(frame.time[low : frame.offsets[code + 1]], at, side="right"))
     calendar = _item_calendar(chosen, frame, low, high)
     found = _episodes(sla, frame, low, high)
     passes = _passes(sla, frame, found)

@@ -149,7 +149,7 @@ class SLAClocks(Tabular):
         ``NONE_NS`` for clocks that have not started; their start for ``counted_ns <= 0``.
 
         Raises:
-            ValidationError: A projected instant would fall after 2150 under the calendar.
+            ValidationError: An instant after 2150 under a calendar, or after 2262 in elapsed time.
         """
         counted = self._counted
         level = int(counted_ns)

@@ -49,6 +49,7 @@ __all__ = [
     "Stage",
     "context_problems",
     "definition_problems",
+    "positive_duration",
     "terminal_states",
 ]
 
@@ -110,10 +111,14 @@ DEFAULT_STAGES: tuple[Stage, ...] = (
 """The stages of an SLA that declares none: at risk at 50, 75 and 90% of the target, then breached."""
 
 
-def _positive_int(value: object) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+def positive_duration(value: object) -> str | None:
+    """``None`` for a target a clock can count to in ``int64`` ns, else what is expected."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _LONGEST_NS:
         return None
-    return "a duration > 0, in ns"
+    return "a duration > 0 and at most 292 years (2**63 - 1 ns)"
+
+
+_LONGEST_NS = 2**63 - 1
 
 
 def _stages(value: object) -> str | None:
@@ -160,7 +165,7 @@ class SLA(Validated):
     """
 
     name: str = checked(identifier)
-    target_ns: int = checked(_positive_int)
+    target_ns: int = checked(positive_duration)
     start: Condition = checked(_CONDITION)
     stop: Condition = checked(_CONDITION)
     pause: Condition | None = checked(optional(_CONDITION), default=None)

@@ -20,6 +20,7 @@ from servicedelivery.sla._definition import (
     Stage,
     context_problems,
     definition_problems,
+    positive_duration,
 )
 from servicedelivery.sla._durations import DURATION_TEXT, parse_duration
 
@@ -109,8 +110,8 @@ def sla_from_data(
         _stages(data["stages"], errors) if "stages" in data else dict(enumerate(DEFAULT_STAGES))
     )
     fields["stages"] = tuple(stages.values())
-    if fields["target_ns"] == 0:
-        errors.append(FieldError("target", target, "a duration > 0"))
+    if fields["target_ns"] is not None and (expected := positive_duration(fields["target_ns"])):
+        errors.append(FieldError("target", target, expected))
     conditions = {role: fields[role] for role in ROLES if fields.get(role) is not None}
     errors.extend(definition_problems(conditions, stages))
     errors.extend(
