@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from servicedelivery.model import NS_PER_DAY
 
-__all__ = ["PALETTE", "Axes", "bars", "nice_ticks"]
+__all__ = ["PALETTE", "Axes", "bars", "days", "month_ticks", "nice_ticks"]
 
 PALETTE = {
     "planned": "#c9d6e3",
