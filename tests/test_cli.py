@@ -256,3 +256,26 @@ def test_json_lines_sources_with_attributes_and_missing_values(
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("item,time,state\na,2024-01-01T00:00Z,done\nb,2024-01-01T00:00Z\n", "utf-8")
     assert "1 row(s) do not have 3 fields" in _error(capsys, "report", str(ragged))
+
+
+def test_check_reads_state_histories_through_a_status_map(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "tickets.csv"
+    events.write_text(
+        "ticket,when,incident_state\n"
+        "a,2024-01-01T09:00:00Z,Active\n"
+        "a,2024-01-02T09:00:00Z,Resolved\n"
+        "a,2024-01-03T09:00:00Z,Awaiting Vendor\n"
+        "b,2024-01-01T09:00:00Z,New\n"
+        "b,2024-01-02T09:00:00Z,Resolved\n",
+        encoding="utf-8",
+    )
+    status_map = str(ROOT / "examples/status_maps/servicenow_incidents.json")
+    options = ["--item", "ticket", "--time", "when", "--status-map", status_map]
+    assert main(["check", str(events), *options]) == 1
+    out = capsys.readouterr().out
+    assert "(by state)" in out
+    assert "2 violations: illegal_target 2" in out
+    assert "row 2, item 'a': illegal_target ('blocked' from 'done')" in out
+    assert "row 4, item 'b': illegal_target ('done' from 'planned')" in out

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.calendars._zone import zone_segments
-from servicedelivery.errors import FieldError, SourceError, ValidationError
+from servicedelivery.errors import MISSING, FieldError, SourceError, ValidationError
 from servicedelivery.eventlog import SQLiteEventLog
 from servicedelivery.metrics import EventFrame
 from servicedelivery.model import StatusMap
@@ -428,7 +428,7 @@ def _check_present(needed: Mapping[str, str], present: Sequence[str]) -> None:
         shown = ", ".join(repr(name) for name in present[:20])
         raise ValidationError(
             [
-                FieldError(column, None, f"a column of the source (it has {shown})")
+                FieldError(column, MISSING, f"a column of the source (it has {shown})")
                 for column in absent
             ],
             title="the source is not an event log with these columns",
