@@ -492,7 +492,8 @@ def instants(values: npt.NDArray[Any], spec: SourceSpec) -> npt.NDArray[Any]:
     try:
         local = iso.astype("datetime64[ns]").astype(np.int64)
     except ValueError:
-        bad = _first_unparsable(iso)
+        # Name the value as the source wrote it, not as it was rewritten for parsing.
+        bad = str(text[np.flatnonzero(iso == _first_unparsable(iso))[0]])
         raise ValidationError.single(
             "time", bad, f"a time in the format {spec.time_format or 'YYYY-MM-DD HH:MM[:SS]'}"
         ) from None
