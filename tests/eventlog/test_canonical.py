@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from servicedelivery.eventlog._canonical import canonical_json, canonical_string
-from servicedelivery.eventlog._chain import GENESIS, chain_text, record_hash
+from servicedelivery.eventlog._chain import GENESIS, chain_text, chained_hashes, record_hash
 
 json_values = st.recursive(
     st.none()
@@ -78,3 +78,34 @@ def test_a_stored_record_starts_with_the_fields_the_hash_covers_in_order() -> No
     covered = list(inspect.signature(chain_text).parameters)[:-1]
     assert list(StoredRecord._fields[: len(covered)]) == covered
     assert StoredRecord._fields[len(covered)] == "hash"
+
+
+covered_records = st.tuples(
+    st.integers(1, 2**62),
+    st.uuids().map(str),
+    st.sampled_from(["milestone:M-1", 'case:"C\\1"', "site:Zürich"]) | st.text(min_size=1),
+    st.integers(1, 2**31),
+    st.sampled_from(["milestone.started", "x.\u2028"]) | st.text(min_size=1, max_size=20),
+    st.integers(1, 9),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5)).map(canonical_json),
+    st.text(max_size=30),
+    st.sampled_from(["2025-01-06T09:00:00+01:00"]) | st.text(max_size=30),
+    maybe_text,
+    maybe_text,
+    maybe_text,
+    maybe_text,
+)
+
+
+@given(
+    st.lists(covered_records, max_size=6),
+    st.just(GENESIS) | st.binary(min_size=32, max_size=32).map(bytes.hex) | st.text(max_size=8),
+)
+def test_chained_hashes_chain_the_record_hash_of_each_chain_text(
+    records: list[Any], previous: str
+) -> None:
+    expected = []
+    for record in records:
+        previous_hash = expected[-1] if expected else previous
+        expected.append(record_hash(chain_text(*record, previous_hash)))
+    assert chained_hashes(records, previous) == expected

@@ -19,7 +19,7 @@ from servicedelivery.errors import (
     ValidationError,
 )
 from servicedelivery.eventlog._canonical import canonical_json
-from servicedelivery.eventlog._chain import chain_text, record_hash
+from servicedelivery.eventlog._chain import Covered, chained_hashes
 from servicedelivery.eventlog._derived import Derived, derive
 from servicedelivery.eventlog._escalations import EscalationRaised
 from servicedelivery.eventlog._events import Event
@@ -42,7 +42,6 @@ __all__ = [
     "advance",
     "advance_all",
     "check_fit",
-    "encode",
     "prepare",
     "records_of",
     "retry",
@@ -51,6 +50,7 @@ __all__ = [
 AttributeRow = tuple[int, str, str]
 """One categorical attribute of a planned milestone: (position, key, value)."""
 
+_new_tuple = tuple.__new__
 _ANY = ExpectedVersion.ANY
 _NO_STREAM = ExpectedVersion.NO_STREAM
 
@@ -87,25 +87,7 @@ def prepare(
     """
     errors: list[FieldError] = []
     unknown = False
-    expected: int | ExpectedVersion = _ANY
-    if expected_version in (_ANY, _NO_STREAM):
-        expected = ExpectedVersion(str(expected_version))
-        if expected is _NO_STREAM:
-            expected = 0
-    elif (
-        isinstance(expected_version, int)
-        and not isinstance(expected_version, bool)
-        and expected_version >= 0
-    ):
-        expected = expected_version
-    else:
-        errors.append(
-            FieldError(
-                "expected_version",
-                expected_version,
-                "a version >= 0, ExpectedVersion.NO_STREAM or ExpectedVersion.ANY",
-            )
-        )
+    expected = _expected(expected_version, errors)
     candidates: object = events
     given = list(candidates) if isinstance(candidates, Iterable) else None
     if not given:
@@ -113,8 +95,9 @@ def prepare(
         given = []
     batch: list[Pending] = []
     seen: dict[str, int] = {}
+    classes: dict[type, _ClassFacts | None] = {}
     for index, new in enumerate(given):
-        if not isinstance(new, NewEvent):
+        if type(new) is not NewEvent and not isinstance(new, NewEvent):
             errors.append(
                 FieldError(
                     f"events[{index}]",
@@ -124,26 +107,33 @@ def prepare(
             )
             continue
         event = new.event
-        if new.event_id in seen:
+        event_id = new.event_id
+        if event_id in seen:
             errors.append(
                 FieldError(
                     f"events[{index}].event_id",
-                    new.event_id,
-                    f"an id not already used by events[{seen[new.event_id]}] of the batch",
+                    event_id,
+                    f"an id not already used by events[{seen[event_id]}] of the batch",
                 )
             )
-        seen.setdefault(new.event_id, index)
-        event_type = registry.find(type(event))
-        if event_type is None:
+        else:
+            seen[event_id] = index
+        event_class = type(event)
+        if event_class in classes:
+            facts = classes[event_class]
+        else:
+            facts = classes[event_class] = _class_facts(registry, event_class)
+        if facts is None:
             unknown = True
             errors.append(
                 FieldError(
                     f"events[{index}].event",
-                    type(event).__name__,
+                    event_class.__name__,
                     "an instance of an event class the log's registry knows",
                 )
             )
             continue
+        event_type, plain, carries_entity = facts
         if event_type.cls.stream_kind != kind:
             errors.append(
                 FieldError(
@@ -153,30 +143,59 @@ def prepare(
                     f"({event_type.name} goes in {event_type.cls.stream_kind!r} streams)",
                 )
             )
-        carried = event.entity_id()
-        if carried is not None and carried != entity:
-            errors.append(
-                FieldError(
-                    f"events[{index}].event",
-                    carried,
-                    f"an entity whose id is the stream's entity id {entity!r}",
+        if carries_entity:
+            carried = event.entity_id()
+            if carried is not None and carried != entity:
+                errors.append(
+                    FieldError(
+                        f"events[{index}].event",
+                        carried,
+                        f"an entity whose id is the stream's entity id {entity!r}",
+                    )
                 )
-            )
         occurred_at, occurred_ns = instant_text(new.occurred_at)
-        payload, derived = encode(event)
-        if derived.reason is not None and derived.reason not in taxonomy:
+        encoded = _ENCODED.get(event) if plain else None
+        if encoded is None:
+            encoded = _encode(event, plain)
+        payload, derived = encoded
+        reason = derived.reason
+        if reason is not None and reason not in taxonomy:
             errors.append(
                 FieldError(
                     f"events[{index}].event.reason",
-                    derived.reason,
+                    reason,
                     f"a reason code of the log's taxonomy ({', '.join(taxonomy.codes)})",
                 )
             )
-        batch.append(Pending(new, event_type, payload, occurred_at, occurred_ns, derived))
+        # Built as a tuple: the named tuple's own constructor costs as much again.
+        batch.append(
+            _new_tuple(Pending, (new, event_type, payload, occurred_at, occurred_ns, derived))
+        )
     if errors:
         cls = UnknownEventTypeError if unknown else ValidationError
         raise cls(errors, title=f"invalid batch for {stream_id!r}; nothing was written")
     return batch, expected
+
+
+def _expected(expected_version: object, errors: list[FieldError]) -> int | ExpectedVersion:
+    """The expected version as a number or ``ExpectedVersion.ANY``; a bad one joins ``errors``."""
+    if expected_version in (_ANY, _NO_STREAM):
+        expected = ExpectedVersion(str(expected_version))
+        return 0 if expected is _NO_STREAM else expected
+    if (
+        isinstance(expected_version, int)
+        and not isinstance(expected_version, bool)
+        and expected_version >= 0
+    ):
+        return expected_version
+    errors.append(
+        FieldError(
+            "expected_version",
+            expected_version,
+            "a version >= 0, ExpectedVersion.NO_STREAM or ExpectedVersion.ANY",
+        )
+    )
+    return _ANY
 
 
 def check_fit(
@@ -276,6 +295,25 @@ _ENCODED_MAX = 4_096
 _PLAIN = frozenset({str, int, bool, Owner, str | None, Owner | None})
 
 
+class _ClassFacts(NamedTuple):
+    """What an append needs to know of an event class, looked up once per batch."""
+
+    type: EventType
+    plain: bool
+    carries_entity: bool
+
+
+def _class_facts(registry: EventRegistry, cls: type) -> _ClassFacts | None:
+    event_type = registry.find(cls)
+    if event_type is None:
+        return None
+    return _ClassFacts(
+        event_type,
+        _plain(event_type.cls),
+        getattr(cls, "entity_id", Event.entity_id) is not Event.entity_id,
+    )
+
+
 _PLAIN_CLASSES: dict[type, bool] = {}
 
 
@@ -296,19 +334,12 @@ def _plain(cls: type[Event]) -> bool:
     return plain
 
 
-def encode(event: Event) -> tuple[str, Derived]:
-    """An event's canonical payload and derived columns; remembered for plain, repeated events.
-
-    Most events repeat exactly (every start, completion, unblock, and blocks for a common reason
-    and owner), and encoding is a good part of an append's cost.
-    """
-    if not _plain(type(event)):
-        return canonical_json(unstructure(event)), derive(event)
-    encoded = _ENCODED.get(event)
-    if encoded is None:
+def _encode(event: Event, plain: bool) -> tuple[str, Derived]:
+    encoded = canonical_json(unstructure(event)), derive(event)
+    if plain:
         if len(_ENCODED) >= _ENCODED_MAX:
             _ENCODED.clear()
-        encoded = _ENCODED[event] = (canonical_json(unstructure(event)), derive(event))
+        _ENCODED[event] = encoded
     return encoded
 
 
@@ -357,14 +388,8 @@ def records_of(
         recorded_at: When the batch is recorded (text).
         recorded_ns: The same in ns since the epoch.
     """
-    records: list[StoredRecord] = []
-    attributes: list[AttributeRow] = []
-    for offset, (new, event_type, payload, occurred_at, occurred_ns, derived) in enumerate(
-        batch, start=1
-    ):
-        # A stored record starts with the fields its hash covers, in the order chain_text takes
-        # them (positionally: the keyword form costs more than the formatting, once per event).
-        covered = (
+    covered: list[Covered] = [
+        (
             position + offset,
             new.event_id,
             stream_id,
@@ -379,23 +404,23 @@ def records_of(
             new.correlation_id,
             new.causation_id,
         )
-        previous = record_hash(chain_text(*covered, previous))
-        records.append(
-            StoredRecord(
-                *covered,
-                previous,
-                occurred_ns,
-                recorded_ns,
-                derived.trigger,
-                derived.owner,
-                derived.reason,
-                derived.override,
-                derived.target_ns,
-                derived.sequence,
-            )
+        for offset, (new, event_type, payload, occurred_at, _, _) in enumerate(batch, start=1)
+    ]
+    hashes = chained_hashes(covered, previous)
+    # A stored record is the fields its hash covers, its hash, then the columns derived from it;
+    # built as a tuple, since the named tuple's own constructor costs as much again.
+    records = [
+        _new_tuple(
+            StoredRecord, (*fields, hash, pending.occurred_ns, recorded_ns, *pending.derived[:6])
         )
-        if derived.attributes:
-            attributes.extend((position + offset, k, v) for k, v in derived.attributes)
+        for fields, hash, pending in zip(covered, hashes, batch, strict=True)
+    ]
+    attributes: list[AttributeRow] = [
+        (position + offset, key, value)
+        for offset, pending in enumerate(batch, start=1)
+        if pending.derived.attributes
+        for key, value in pending.derived.attributes
+    ]
     return records, attributes
 
 

@@ -10,6 +10,7 @@ import pendulum
 
 from servicedelivery.errors import IntegrityError, UnknownEventTypeError, ValidationError
 from servicedelivery.eventlog._events import Event
+from servicedelivery.eventlog._fast import fast_builder, parse_payload
 from servicedelivery.eventlog._instants import parse_instant
 from servicedelivery.eventlog._records import RecordedEvent, StoredRecord
 from servicedelivery.eventlog._registry import EventRegistry
@@ -25,50 +26,69 @@ def decode_records(registry: EventRegistry, records: Iterable[StoredRecord]) -> 
         IntegrityError: A stored payload that does not decode.
     """
     # Within one read, equal payloads decode to one (immutable) event and equal texts to one
-    # instant: most payloads repeat (every start, completion, block for a common reason).
+    # instant: most payloads repeat (every start, completion, block for a common reason), and the
+    # events of a batch share their recorded_at.
     events: dict[tuple[str, int, str], Event] = {}
     instants: dict[str, pendulum.DateTime] = {}
-    result = []
+    new = tuple.__new__
+    result: list[RecordedEvent] = []
+    append = result.append
     for record in records:
-        key = (record.type, record.schema_version, record.payload)
+        key = record[4:7]  # type, schema_version, payload
         event = events.get(key)
         if event is None:
             event = events[key] = decode_payload(registry, record)
-        occurred = instants.get(record.occurred_at)
+        occurred = instants.get(record[7])
         if occurred is None:
-            occurred = instants[record.occurred_at] = parse_instant(record.occurred_at)
-        recorded = instants.get(record.recorded_at)
+            occurred = instants[record[7]] = parse_instant(record[7])
+        recorded = instants.get(record[8])
         if recorded is None:
-            recorded = instants[record.recorded_at] = parse_instant(record.recorded_at)
-        result.append(
-            RecordedEvent(
-                record.position,
-                record.stream_id,
-                record.version,
-                record.event_id,
-                record.type,
-                record.schema_version,
-                event,
-                occurred,
-                recorded,
-                record.actor,
-                record.source,
-                record.correlation_id,
-                record.causation_id,
-                record.hash,
+            recorded = instants[record[8]] = parse_instant(record[8])
+        # Built as a tuple from the record's fields (see StoredRecord for their order): the named
+        # tuple's own constructor is a Python function and costs as much again.
+        append(
+            new(
+                RecordedEvent,
+                (
+                    record[0],
+                    record[2],
+                    record[3],
+                    record[1],
+                    record[4],
+                    record[5],
+                    event,
+                    occurred,
+                    recorded,
+                    *record[9:14],
+                ),
             )
         )
     return result
 
 
-def decode_payload(registry: EventRegistry, record: StoredRecord) -> Event:
+def decode_payload(
+    registry: EventRegistry, record: StoredRecord, *, checked: bool = False
+) -> Event:
     """The event a stored record holds; a payload that does not decode is corruption.
+
+    A payload of the current schema version and of the usual shape is built by its class's fast
+    builder (see ``_fast``) unless ``checked``; any other goes through the registry's fully checked
+    decoding, which ``verify`` always uses.
 
     Raises:
         UnknownEventTypeError: The stored type, or its schema version, is unknown to ``registry``.
         IntegrityError: The payload does not decode.
     """
     event_type = registry.get(record.type)
+    if not checked and record.schema_version == event_type.version:
+        build = fast_builder(event_type.cls)
+        if build is not None:
+            try:
+                event: Event | None = build(parse_payload(record.payload))
+            except ValueError:
+                event = None
+            if event is not None:
+                return event
     try:
         data: Any = json.loads(record.payload)
         return registry.decode(event_type.name, data, schema_version=record.schema_version)

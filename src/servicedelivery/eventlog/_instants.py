@@ -79,6 +79,32 @@ def instant_at(instant: dt.datetime) -> pendulum.DateTime:
     )
 
 
+_fromisoformat = dt.datetime.fromisoformat
+_DateTime = pendulum.DateTime
+_ZONES: dict[dt.tzinfo, pendulum.FixedTimezone] = {}
+
+
 def parse_instant(text: str) -> pendulum.DateTime:
-    """The instant a stored text names, as a ``pendulum.DateTime`` at its fixed offset."""
-    return instant_at(dt.datetime.fromisoformat(text))
+    """The instant a stored text names, as a ``pendulum.DateTime`` at its fixed offset.
+
+    Raises:
+        ValueError: The text is not an ISO 8601 instant with a UTC offset.
+    """
+    parsed = _fromisoformat(text)
+    # The parsed offset (a ``datetime.timezone``, equal for equal offsets) finds its pendulum zone.
+    zone = _ZONES.get(parsed.tzinfo)  # type: ignore[arg-type]
+    if zone is None:
+        instant = instant_at(parsed)
+        if len(_ZONES) < 1_000:  # offsets in use are few; bound the table all the same
+            _ZONES[parsed.tzinfo] = instant.tzinfo  # type: ignore[index,assignment]
+        return instant
+    return _DateTime(
+        parsed.year,
+        parsed.month,
+        parsed.day,
+        parsed.hour,
+        parsed.minute,
+        parsed.second,
+        parsed.microsecond,
+        zone,
+    )

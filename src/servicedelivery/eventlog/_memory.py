@@ -8,6 +8,7 @@ writers and readers across threads; nothing survives the process.
 from __future__ import annotations
 
 import bisect
+import operator
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,11 @@ from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
 
 __all__ = ["InMemoryEventLog"]
+
+# A record's categorical fields (stream, type, trigger, owner, reason) and numeric ones (position,
+# occurred_ns, recorded_ns, override, target_ns, sequence), in the order of the columnar facts.
+_CATEGORICAL = operator.itemgetter(2, 4, 16, 17, 18)
+_NUMERIC = operator.itemgetter(0, 14, 15, 19, 20, 21)
 
 
 class InMemoryEventLog(EventLog):
@@ -94,36 +100,35 @@ class InMemoryEventLog(EventLog):
     def _insert(
         self, records: Sequence[StoredRecord], attributes: Sequence[AttributeRow], head: StreamHead
     ) -> None:
-        # Everything is computed before anything is changed, so a failure changes nothing.
-        self._intern(
-            name for r in records for name in (r.stream_id, r.type, r.trigger, r.owner, r.reason)
-        )
+        # Everything is computed before anything is changed, so a failure changes nothing. The
+        # categorical fields come in few combinations: each distinct one is coded once.
+        combos = dict.fromkeys(map(_CATEGORICAL, records))
+        self._intern(name for combo in combos for name in combo)
         self._intern(name for _, key, value in attributes for name in (key, value))
         codes = self._codes
+        for combo in combos:
+            combos[combo] = tuple(codes[name] for name in combo)
         facts = [
             (
-                r.position,
-                r.occurred_ns,
-                r.recorded_ns,
-                int(r.override),
-                codes[r.stream_id],
-                codes[r.type],
-                codes[r.trigger],
-                codes[r.owner],
-                codes[r.reason],
-                NO_TARGET if r.target_ns is None else r.target_ns,
-                -1 if r.sequence is None else r.sequence,
+                position,
+                occurred_ns,
+                recorded_ns,
+                int(override),
+                *combos[combo],  # type: ignore[misc]
+                NO_TARGET if target_ns is None else target_ns,
+                -1 if sequence is None else sequence,
             )
-            for r in records
+            for (position, occurred_ns, recorded_ns, override, target_ns, sequence), combo in zip(
+                map(_NUMERIC, records), map(_CATEGORICAL, records), strict=True
+            )
         ]
         rows = [(position, codes[key], codes[value]) for position, key, value in attributes]
-        start = len(self._records)
-        indexes = self._streams.setdefault(head.stream_id, [])
-        for offset, record in enumerate(records):
-            self._index[record.event_id] = start + offset
-            indexes.append(start + offset)
+        event_ids = [record.event_id for record in records]
+        indexes = range(len(self._records), len(self._records) + len(records))
+        self._index.update(zip(event_ids, indexes, strict=True))
+        self._streams.setdefault(head.stream_id, []).extend(indexes)
         self._records.extend(records)
-        self._event_ids.extend(r.event_id for r in records)
+        self._event_ids.extend(event_ids)
         self._facts.extend(facts)
         self._attribute_rows.extend(rows)
         self._heads[head.stream_id] = head

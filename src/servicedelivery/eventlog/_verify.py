@@ -175,7 +175,7 @@ class Verifier:
         if found is None:
             if len(self.events) >= _CACHED:
                 self.events.clear()
-            event = decode_payload(self.log.registry, record)
+            event = decode_payload(self.log.registry, record, checked=True)
             found = self.events[key] = (event, derive(event))
         return found
 

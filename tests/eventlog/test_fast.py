@@ -1,0 +1,229 @@
+"""The fast paths of reading equal the fully checked paths they stand in for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import attrs
+import pendulum
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from servicedelivery.errors import IntegrityError, ValidationError
+from servicedelivery.eventlog import (
+    DEFAULT_REGISTRY,
+    Event,
+    InMemoryEventLog,
+    MilestoneBlocked,
+    MilestonePlanned,
+    MilestoneStarted,
+    NewEvent,
+)
+from servicedelivery.eventlog._canonical import canonical_json
+from servicedelivery.eventlog._chain import chain_text_of, record_hash
+from servicedelivery.eventlog._decode import decode_payload
+from servicedelivery.eventlog._fast import fast_builder, parse_payload
+from servicedelivery.eventlog._instants import instant_at, instant_text, parse_instant
+from servicedelivery.eventlog._records import StoredRecord
+from servicedelivery.model import Owner, unstructure
+from servicedelivery.testing import aware_datetimes, events
+
+# The library's types whose payloads hold only fields the fast path builds. Listed, so that a change
+# that silently sends them back to the slow path fails here.
+FAST = {
+    "milestone.planned",
+    "milestone.started",
+    "milestone.blocked",
+    "milestone.block_reclassified",
+    "milestone.unblocked",
+    "milestone.completed",
+    "milestone.cancelled",
+    "milestone.reopened",
+    "milestone.transitioned",
+    "milestone.target_date_changed",
+    "order.placed",
+    "order.amended",
+    "order.cancelled",
+    "site.registered",
+    "site.updated",
+    "service.registered",
+    "service.updated",
+    "case.opened",
+    "case.updated",
+    "case.resolved",
+    "case.reopened",
+    "invoice.disputed",
+    "invoice.approved",
+}
+
+
+def test_the_usual_types_have_a_fast_builder() -> None:
+    assert {t.name for t in DEFAULT_REGISTRY if fast_builder(t.cls) is not None} == FAST
+
+
+def _same(left: object, right: object) -> None:
+    """Equal, and made of values of the same types, down to every field and time zone."""
+    assert left == right
+    assert type(left) is type(right)
+    if attrs.has(type(left)):
+        for field in attrs.fields(type(left)):
+            _same(getattr(left, field.name), getattr(right, field.name))
+    elif isinstance(left, dt.datetime):
+        assert isinstance(right, dt.datetime)
+        assert type(left.tzinfo) is type(right.tzinfo)
+        assert left.utcoffset() == right.utcoffset()
+        assert repr(left) == repr(right)
+    elif isinstance(left, tuple):
+        assert isinstance(right, tuple)
+        for a, b in zip(left, right, strict=True):
+            _same(a, b)
+
+
+def _record(name: str, payload: str, schema_version: int = 1) -> StoredRecord:
+    at = "2025-01-06T09:00:00+01:00"
+    return StoredRecord(
+        1, "0" * 32, "milestone:M-1", 1, name, schema_version, payload, at, at, None, None, None,
+        None, "0" * 64, 0, 0, None, None, None, False, None, None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("event_type", list(DEFAULT_REGISTRY), ids=lambda t: t.name)
+def test_fast_decoding_equals_checked_decoding(event_type: Any) -> None:
+    build = fast_builder(event_type.cls)
+
+    @given(events(types=(event_type.cls,)))
+    def check(event: Event) -> None:
+        payload = canonical_json(unstructure(event))
+        checked = DEFAULT_REGISTRY.decode(event_type.name, json.loads(payload))
+        _same(checked, event)
+        if build is not None:
+            _same(build(parse_payload(payload)), checked)
+        _same(decode_payload(DEFAULT_REGISTRY, _record(event_type.name, payload)), checked)
+
+    check()
+
+
+_BLOCK = {"note": "", "owner": "customer", "override": False, "reason": "site_access"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        {k: v for k, v in _BLOCK.items() if k != "note"},  # a field missing
+        {**_BLOCK, "extra": 1},  # a field too many
+        {**_BLOCK, "owner": "nobody"},  # not a member of the enum
+        {**_BLOCK, "override": 0},  # an integer where a boolean is stored
+        {**_BLOCK, "note": None},  # null where a string is stored
+        {**_BLOCK, "reason": 3},
+    ],
+)
+def test_data_of_another_shape_is_left_to_the_checked_path(data: object) -> None:
+    build = fast_builder(MilestoneBlocked)
+    assert build is not None
+    assert build(data) is None
+    record = _record("milestone.blocked", json.dumps(data))
+    try:
+        checked = DEFAULT_REGISTRY.decode("milestone.blocked", data)
+    except ValidationError:
+        with pytest.raises(IntegrityError, match="does not decode"):
+            decode_payload(DEFAULT_REGISTRY, record)
+    else:  # a field left out takes its default, as the checked path says
+        assert data == {k: v for k, v in _BLOCK.items() if k != "note"}
+        _same(decode_payload(DEFAULT_REGISTRY, record), checked)
+
+
+_PLAN = {"order_id": "O-1", "step": "installation", "sequence": 0, "attributes": {}}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"target_at": "2025-01-06T09:00:00"},  # naive
+        {"target_at": "not a date"},
+        {"target_at": 5},
+        {"target_at": None, "attributes": {"region": 1}},
+        {"target_at": None, "attributes": ["region"]},
+        {"target_at": None, "sequence": True},
+    ],
+)
+def test_bad_nested_values_are_left_to_the_checked_path(changes: dict[str, object]) -> None:
+    build = fast_builder(MilestonePlanned)
+    assert build is not None
+    assert build({**_PLAN, **changes}) is None
+
+
+def test_a_type_with_more_than_checked_fields_has_no_fast_builder() -> None:
+    @attrs.frozen(kw_only=True)
+    class Initialized(MilestonePlanned):
+        def __attrs_post_init__(self) -> None:
+            super().__attrs_post_init__()
+
+    @attrs.frozen(kw_only=True)
+    class Object(MilestonePlanned):
+        anything: object = None
+
+    assert fast_builder(Initialized) is None
+    assert fast_builder(Object) is None
+
+
+def test_older_schema_versions_are_upcast_on_the_checked_path() -> None:
+    def rename(data: dict[str, Any]) -> dict[str, Any]:
+        return {"note": data["comment"]}
+
+    registry = DEFAULT_REGISTRY.extended(
+        attrs.evolve(DEFAULT_REGISTRY.get("milestone.started"), version=2, upcasters={1: rename})
+    )
+    record = _record("milestone.started", '{"comment":"hi"}', schema_version=1)
+    assert decode_payload(registry, record).note == "hi"  # type: ignore[attr-defined]
+
+
+@given(
+    st.text(max_size=12)
+    | st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+        max_leaves=6,
+    ).map(json.dumps),
+    st.sampled_from(["", " ", "x", "}", "  \n"]),
+)
+def test_payloads_parse_as_json_loads_does(text: str, suffix: str) -> None:
+    try:
+        expected: object = json.loads(text + suffix)
+    except ValueError:
+        with pytest.raises(json.JSONDecodeError):
+            parse_payload(text + suffix)
+    else:
+        assert parse_payload(text + suffix) == expected
+
+
+@given(aware_datetimes())
+def test_instants_parse_at_their_fixed_offset(instant: dt.datetime) -> None:
+    text, _ = instant_text(instant)
+    reference = instant_at(dt.datetime.fromisoformat(text))
+    for _ in range(2):  # the first parse of an offset may fill the zone table, the second uses it
+        _same(parse_instant(text), reference)
+    with pytest.raises(ValueError, match="no UTC offset"):
+        parse_instant(text[:19])  # naive
+
+
+def test_verify_checks_in_full_what_reading_trusts() -> None:
+    """A payload rewritten with a bad value and re-hashed reads back as it is; verify refuses it."""
+    log = InMemoryEventLog()
+    at = pendulum.datetime(2025, 1, 6, 9, tz="Europe/Paris")
+    plan = MilestonePlanned(order_id="O-1", step="survey")
+    block = MilestoneBlocked(reason="site_access", owner=Owner.CUSTOMER)
+    log.append(
+        "milestone:M-1",
+        [NewEvent(plan, occurred_at=at), NewEvent(MilestoneStarted(), occurred_at=at)],
+    )
+    log.append("milestone:M-1", [NewEvent(block, occurred_at=at)])
+    bad = log._records[2].payload.replace('"site_access"', '"Site Access"')
+    record = log._records[2]._replace(payload=bad)
+    log._records[2] = record._replace(hash=record_hash(chain_text_of(record, log._records[1].hash)))
+    assert log.read_all()[2].event.reason == "Site Access"  # type: ignore[attr-defined]
+    with pytest.raises(IntegrityError, match=r"position 3: the stored payload does not decode"):
+        log.verify()
