@@ -37,7 +37,13 @@ from servicedelivery.calendars._reading import (
     read_week,
     unknown_keys,
 )
-from servicedelivery.calendars._timeline import Shift, Timeline, build_timeline, day_number
+from servicedelivery.calendars._timeline import (
+    ScalarTimeline,
+    Shift,
+    Timeline,
+    build_timeline,
+    day_number,
+)
 from servicedelivery.errors import MISSING, DefinitionError, FieldError, ValidationError
 from servicedelivery.model import NS_PER_DAY, from_epoch_ns, to_epoch_ns
 from servicedelivery.model._validation import iana_timezone, identifier, to_date, to_tuple
@@ -399,7 +405,65 @@ class BusinessCalendar:
         """Whether an instant is working time; see :meth:`is_working`."""
         return bool(self.is_working(to_epoch_ns(at, path="at")))
 
+    # --- one instant at a time ----------------------------------------------------------------
+
+    def working_ns_one(self, start: int, end: int) -> int:
+        """:meth:`working_ns` of one interval, as an ``int``, without the fixed cost of numpy calls.
+
+        The answer, and every error, is the array method's: instants the timeline laid out so far
+        does not cover, and anything that is not a plain ``int``, go through it.
+        """
+        timeline = self._scalar()
+        if (
+            timeline is None
+            or type(start) is not int
+            or type(end) is not int
+            or not (timeline.covers(start) and timeline.covers(end))
+        ):
+            return int(self.working_ns(start, end))
+        return max(timeline.worked(end) - timeline.worked(start), 0)
+
+    def add_working_one(self, start: int, work: int) -> int:
+        """:meth:`add_working` of one instant and amount, as an ``int``; see :meth:`working_ns_one`."""
+        timeline = self._scalar()
+        if (
+            timeline is None
+            or type(start) is not int
+            or type(work) is not int
+            or not timeline.covers(start)
+            or not 0 <= work <= LATEST_NS - start
+        ):
+            return int(self.add_working(start, work))
+        if work == 0:
+            return start
+        due, found = timeline.reach(timeline.worked(start) + work)
+        if not found or due >= LATEST_NS:  # later years to lay out, or an error to raise
+            return int(self.add_working(start, work))
+        return due
+
+    def is_working_one(self, at: int) -> bool:
+        """:meth:`is_working` of one instant, as a ``bool``; see :meth:`working_ns_one`."""
+        timeline = self._scalar()
+        if timeline is None or type(at) is not int or not timeline.covers(at):
+            return bool(self.is_working(at))
+        return timeline.is_working(at)
+
+    def next_opening_one(self, at: int) -> int:
+        """:meth:`next_opening` of one instant, as an ``int``; see :meth:`working_ns_one`."""
+        timeline = self._scalar()
+        if timeline is None or type(at) is not int or not timeline.covers(at):
+            return int(self.next_opening(at))
+        opening, found = timeline.next_opening(at)
+        if not found or opening >= LATEST_NS:
+            return int(self.next_opening(at))
+        return opening
+
     # --- timelines -------------------------------------------------------------------------
+
+    def _scalar(self) -> ScalarTimeline | None:
+        """The timeline laid out so far, for one instant at a time (``None`` before the first)."""
+        timeline = self._cache.timeline
+        return None if timeline is None else timeline.scalar()
 
     def _timeline(self, low: int, high: int) -> Timeline:
         """A timeline that answers exactly for instants from ``low`` to ``high``."""

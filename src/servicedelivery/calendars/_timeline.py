@@ -10,6 +10,7 @@ kernel is a pure function of arrays; none loops over elements.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -20,7 +21,7 @@ from servicedelivery.calendars._lookup import SortedLookup
 from servicedelivery.calendars._zone import zone_segments
 from servicedelivery.model import NS_PER_DAY
 
-__all__ = ["Timeline", "build_timeline", "day_number"]
+__all__ = ["ScalarTimeline", "Timeline", "build_timeline", "day_number"]
 
 Shift = tuple[int, int]
 """A working interval of one local date: (start, end) in ns after local midnight; end <= 48 h."""
@@ -60,6 +61,7 @@ class Timeline:
     _starts: SortedLookup = attrs.field(init=False)
     _ends: SortedLookup = attrs.field(init=False)
     _afters: SortedLookup = attrs.field(init=False)
+    _scalar: ScalarTimeline | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         after = self.before + (self.end - self.start)
@@ -67,6 +69,13 @@ class Timeline:
         object.__setattr__(self, "_starts", SortedLookup.of(self.start))
         object.__setattr__(self, "_ends", SortedLookup.of(self.end))
         object.__setattr__(self, "_afters", SortedLookup.of(after))
+
+    def scalar(self) -> ScalarTimeline:
+        """The same timeline as Python lists, for one instant at a time (made once, on first use)."""
+        if self._scalar is None:
+            object.__setattr__(self, "_scalar", ScalarTimeline(self))
+        assert self._scalar is not None
+        return self._scalar
 
     @property
     def total(self) -> int:
@@ -129,6 +138,57 @@ class Timeline:
         found = j >= 1
         closing: npt.NDArray[np.int64] = np.minimum(self.end[np.maximum(j, 0)], at)
         return closing, found
+
+
+class ScalarTimeline:
+    """A :class:`Timeline`'s kernels for one instant: ``bisect`` over Python lists of ints.
+
+    Each kernel computes what the array kernel of the same name computes for a one-element array
+    (``bisect_right`` is ``searchsorted(..., "right")``, ``bisect_left`` is ``"left"``), in Python
+    integers, without the fixed cost of numpy calls.
+
+    Attributes:
+        low: The first instant the timeline answers exactly for (UTC year ``first_year + 1``).
+        high: The end (excluded) of the instants it answers exactly for (UTC ``last_year``).
+    """
+
+    __slots__ = ("_after", "_before", "_end", "_start", "high", "low")
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.low = day_number(timeline.first_year + 1) * NS_PER_DAY
+        self.high = day_number(timeline.last_year) * NS_PER_DAY
+        self._start: list[int] = timeline.start.tolist()
+        self._end: list[int] = timeline.end.tolist()
+        self._before: list[int] = timeline.before.tolist()
+        self._after: list[int] = timeline.after.tolist()
+
+    def covers(self, at: int) -> bool:
+        """Whether the timeline answers exactly for the instant ``at``."""
+        return self.low <= at < self.high
+
+    def worked(self, at: int) -> int:
+        """``W(at)``; see :meth:`Timeline.worked`."""
+        i = max(bisect_right(self._start, at) - 1, 0)
+        start = self._start[i]
+        return self._before[i] + min(max(at - start, 0), self._end[i] - start)
+
+    def reach(self, target: int) -> tuple[int, bool]:
+        """The first instant ``W`` reaches ``target`` > 0, and whether found; see :meth:`Timeline.reach`."""
+        i = bisect_left(self._after, target)
+        found = i < len(self._after)
+        i = min(i, len(self._after) - 1)
+        return self._start[i] + (target - self._before[i]), found
+
+    def is_working(self, at: int) -> bool:
+        """Whether ``at`` is inside a working interval; see :meth:`Timeline.is_working`."""
+        i = bisect_right(self._start, at) - 1
+        return i >= 0 and at < self._end[max(i, 0)]
+
+    def next_opening(self, at: int) -> tuple[int, bool]:
+        """The next opening at or after ``at``, and whether found; see :meth:`Timeline.next_opening`."""
+        i = bisect_right(self._end, at)
+        found = i < len(self._end)
+        return max(self._start[min(i, len(self._end) - 1)], at), found
 
 
 def build_timeline(

@@ -8,11 +8,14 @@ and :mod:`servicedelivery.policy._measures` step by step.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
 from servicedelivery.calendars import BusinessCalendar, CalendarSet
 from servicedelivery.errors import FieldError, ValidationError
@@ -31,13 +34,13 @@ from servicedelivery.policy._conditions import (
 from servicedelivery.policy._context import BLOCKED, COMMITTED, LATEST, NONE, as_calendar_set
 from servicedelivery.policy._durations import Clock, Duration, business_day_ns
 from servicedelivery.policy._escalations import Escalations
+from servicedelivery.policy._evaluate import _part_path, level_path
 from servicedelivery.policy._explain import NodeFacts
 from servicedelivery.policy._external import forecast_one, sla_one
 from servicedelivery.policy._findings import (
+    NO_DAY,
     FindingAction,
     Findings,
-    Rows,
-    concat,
     distinct_evidence,
     explanation,
     level_index,
@@ -53,6 +56,9 @@ _STATE_NAMES = tuple(state.value for state in STATES)
 _OWNER_NAMES = tuple(owner.value for owner in OWNERS)
 _OPEN = tuple(bool(x) for x in OPEN_STATES)
 _COMMITTED = tuple(bool(x) for x in COMMITTED)
+# As Python ints: numpy scalars would make every comparison and sum of this path a numpy call.
+_NONE = int(NONE)
+_LATEST = int(LATEST)
 
 
 @attrs.frozen
@@ -235,6 +241,7 @@ class _Item:
         self._worked: dict[tuple[int, int], int] = {}
         self._reached: dict[tuple[int, int, bool], int] = {}
         self.measures: dict[tuple[Any, ...], _Monotone] = {}
+        self._attributes: dict[str, Any] = {}
         count = 0
         for time in history.time:
             if time > now:
@@ -277,11 +284,15 @@ class _Item:
 
     def attribute(self, name: str) -> Any:
         """An attribute's last recorded value (``None`` if never recorded)."""
-        values = self.history.attributes.get(name, ())
-        for value in reversed(values[: self.count]):
+        if name in self._attributes:
+            return self._attributes[name]
+        found = None
+        for value in reversed(self.history.attributes.get(name, ())[: self.count]):
             if value is not None:
-                return value
-        return None
+                found = value
+                break
+        self._attributes[name] = found
+        return found
 
     def episode_state(self, index: int) -> int:
         return self.state[self.episodes[index][0]]
@@ -317,7 +328,7 @@ class _Item:
         key = (start, end)
         found = self._worked.get(key)
         if found is None:
-            found = self._worked[key] = int(self._calendar(path).working_ns(start, end))
+            found = self._worked[key] = self._calendar(path).working_ns_one(start, end)
         return found
 
     def reach(self, clock: Clock, start: int, amount: int, strict: bool, path: str) -> int:
@@ -329,8 +340,8 @@ class _Item:
         found = self._reached.get(key)
         if found is None:
             calendar = self._calendar(path)
-            due = int(calendar.add_working(start, amount))
-            found = self._reached[key] = int(calendar.next_opening(due)) if strict else due
+            due = calendar.add_working_one(start, amount)
+            found = self._reached[key] = calendar.next_opening_one(due) if strict else due
         return found
 
 
@@ -402,9 +413,9 @@ class _Monotone:
 def _growing(
     item: _Item, clock: Clock, *, defined: bool, window: int, start: int, anchor: int, path: str
 ) -> _Monotone:
-    start = start if defined else LATEST
+    start = start if defined else _LATEST
     begin = min(start, item.now)
-    value = item.elapsed(clock, begin, item.now, path) if defined else NONE
+    value = item.elapsed(clock, begin, item.now, path) if defined else _NONE
 
     def onset(threshold: int, strict: bool) -> int:
         return item.reach(clock, begin, threshold, strict, path)
@@ -458,7 +469,7 @@ def _sla(item: _Item, test: MeasureTest, path: str) -> _Monotone:
     elapsed = int(fields["elapsed_ns"])
     target = elapsed + int(fields["remaining_ns"])
     end = int(fields["stop_ns"]) if fields["stopped"] else item.now
-    start = int(fields["start_ns"]) if started else LATEST
+    start = int(fields["start_ns"]) if started else _LATEST
     first_time = item.time[0]
     anchor = item.episodes[_episode_at(item, max(start, first_time))][0] if started else -1
     if test.measure is Measure.SLA_FRACTION_USED:
@@ -470,7 +481,7 @@ def _sla(item: _Item, test: MeasureTest, path: str) -> _Monotone:
 
         return _Monotone(rising=True, defined=started, window=first_time, start=start,
                          value=value, anchor=anchor, onset=onset)  # fmt: skip
-    value = int(fields["remaining_ns"]) if started else NONE
+    value = int(fields["remaining_ns"]) if started else _NONE
 
     def onset_remaining(threshold: Any, strict: bool) -> int:
         return int(end - (elapsed - (target - threshold)))
@@ -510,7 +521,7 @@ def _blocked_total(item: _Item, clock: Clock, path: str) -> _Monotone:
         for start, duration, after in blocks:
             if (after > threshold) if strict else (after >= threshold):
                 return item.reach(clock, start, threshold - (after - duration), strict, path)
-        return LATEST
+        return _LATEST
 
     return _Monotone(rising=True, defined=True, window=first_time, start=first_time, value=total,
                      anchor=latest_row, onset=onset)  # fmt: skip
@@ -523,7 +534,7 @@ def _time_to_target(item: _Item, clock: Clock, path: str) -> _Monotone:
     first_time = item.time[0]
     now = item.now
     if not defined:
-        value: int = NONE
+        value: int = _NONE
     elif clock is Clock.CALENDAR:
         value = goal - now
     else:
@@ -541,12 +552,7 @@ def _time_to_target(item: _Item, clock: Clock, path: str) -> _Monotone:
                      value=value, anchor=-1, onset=onset)  # fmt: skip
 
 
-_COMPARE = {
-    Op.LT: lambda a, b: a < b,
-    Op.LE: lambda a, b: a <= b,
-    Op.GT: lambda a, b: a > b,
-    Op.GE: lambda a, b: a >= b,
-}
+_COMPARE = {Op.LT: operator.lt, Op.LE: operator.le, Op.GT: operator.gt, Op.GE: operator.ge}
 
 
 def _measure_leaf(item: _Item, test: MeasureTest, path: str) -> NodeFacts:
@@ -680,17 +686,25 @@ def _records(escalations: Escalations, item: object) -> list[_Record]:
     )
 
 
-def _state(records: list[_Record], policy: str) -> dict[str, Any]:
+_QUIET: Mapping[str, Any] = MappingProxyType(
+    {"open": False, "episode": _NONE, "level": 0, "notified": _NONE, "used": frozenset()}
+)
+"""The state of a policy with no escalation recorded for the item."""
+
+
+def _state(records: list[_Record], policy: str) -> Mapping[str, Any]:
     """One policy's escalation state for the item, from its events in record order."""
+    if not records:
+        return _QUIET
     mine = [record for record in records if record[0] == policy]
     used = {record[1] for record in mine}
     raised = [record for record in mine if not record[3]]
     if not raised:
-        return {"open": False, "episode": NONE, "level": 0, "notified": NONE, "used": used}
+        return {"open": False, "episode": _NONE, "level": 0, "notified": _NONE, "used": used}
     episode = raised[-1][1]
     current = [record for record in mine if record[1] == episode]
     if any(record[3] for record in current):
-        return {"open": False, "episode": NONE, "level": 0, "notified": NONE, "used": used}
+        return {"open": False, "episode": _NONE, "level": 0, "notified": _NONE, "used": used}
     ups = [record for record in current if not record[3]]
     return {
         "open": True,
@@ -708,46 +722,43 @@ def _held(item: _Item, duration: Duration | None, since: int, path: str) -> bool
 
 
 def _reached(
-    item: _Item, variant: Variant, holds: bool, since: int, path: str
+    item: _Item, variant: Variant, paths: _Paths, holds: bool, since: int
 ) -> tuple[int, dict[int, list[NodeFacts]]]:
     """The highest level whose condition, hold and delay are met, and the levels' own facts."""
-    from servicedelivery.policy._evaluate import _part_path, level_path  # noqa: PLC0415
-
-    hold_path = _part_path(path, variant, "hold")
     reached = 0
     level_facts: dict[int, list[NodeFacts]] = {}
     for index, step in enumerate(variant.levels):
         level_holds, level_since = holds, since
         if step.when is not None:
             found: list[NodeFacts] = []
-            top = _condition(item, step.when, f"{level_path(path, variant, index)}.when", found)
+            top = _condition(item, step.when, f"{paths.levels[index]}.when", found)
             level_facts[index] = found
             level_holds = holds and top.holds
             level_since = max(since, top.since)
         if (
             level_holds
-            and _held(item, variant.hold, level_since, hold_path)
-            and _held(item, step.after, level_since, f"{level_path(path, variant, index)}.after")
+            and _held(item, variant.hold, level_since, paths.hold)
+            and _held(item, step.after, level_since, f"{paths.levels[index]}.after")
         ):
             reached = index + 1
     return reached, level_facts
 
 
 def _variant_finding(
-    item: _Item, variant: Variant, state: dict[str, Any], path: str
+    item: _Item, variant: Variant, paths: _Paths, state: Mapping[str, Any]
 ) -> tuple[FindingAction, int, str, bool, int, int, _OnePart] | None:
-    from servicedelivery.policy._evaluate import _part_path, level_path  # noqa: PLC0415
-
     when_facts: list[NodeFacts] = []
-    condition = _condition(item, variant.when, _part_path(path, variant, "when"), when_facts)
+    condition = _condition(item, variant.when, paths.when, when_facts)
     if item.is_open:
         holds, since = condition.holds, condition.since
     else:
         closed = _closed_since(item)
         holds = False
         since = closed if condition.holds else min(condition.since, closed)
-    reached, level_facts = _reached(item, variant, holds, since, path)
-    candidate = item.history.position[item.episodes[_episode_at(item, since)][0]] if holds else NONE
+    reached, level_facts = _reached(item, variant, paths, holds, since)
+    candidate = (
+        item.history.position[item.episodes[_episode_at(item, since)][0]] if holds else _NONE
+    )
     is_open = state["open"]
     fresh = holds and not is_open
     used = fresh and candidate in state["used"]
@@ -764,16 +775,14 @@ def _variant_finding(
     elif is_open:
         action = FindingAction.ACTIVE
         if holds and variant.repeat is not None:
-            if _held(item, variant.repeat, state["notified"], _part_path(path, variant, "repeat")):
+            if _held(item, variant.repeat, state["notified"], paths.repeat):
                 action = FindingAction.REPEAT
-        elif not holds and _held(
-            item, variant.clear_after, since, _part_path(path, variant, "clear_after")
-        ):
+        elif not holds and _held(item, variant.clear_after, since, paths.clear_after):
             action = FindingAction.CLEAR
     if action is None:
         return None
     index = level_index(level, len(variant.levels))
-    target = _render(item, variant.levels[index].to, f"{level_path(path, variant, index)}.to")
+    target = _render(item, variant.levels[index].to, f"{paths.levels[index]}.to")
     chosen_level = level_facts.get(index)
     part = _OnePart(
         variant=variant,
@@ -852,54 +861,126 @@ def evaluate_item(
     Raises:
         ValidationError: As :func:`evaluate`.
     """
-    policy_set = as_policy_set(policies)
+    plan = _plan(as_policy_set(policies))
     at = as_instant(now, path="now")
     item = _Item(history, at, as_calendar_set(calendars), slas=slas, forecast=forecast)
     if not item.count:
-        return Findings.empty(at)
+        return _findings([], now=at)
     records = [] if escalations is None else _records(escalations, history.item)
-    groups: list[list[Rows]] = []
+    # Scopes name attributes the history must have: checked once per set of attribute names.
+    names = tuple(history.attributes)
+    checked = names in plan.checked
+    found_rows: list[tuple[str, object, FindingAction, int, str, bool, int, int, _OnePart]] = []
+    for entry in plan.entries:
+        policy = entry.policy
+        if not checked:
+            _check_scope(history, policy.scope, f"{entry.path}.scope")
+        if not _matches(item, policy.scope):
+            continue
+        chosen: tuple[Variant, _Paths] | None = None
+        for candidate, paths in entry.variants:
+            if not checked and candidate.scope is not None:
+                _check_scope(history, candidate.scope, paths.scope)
+            if chosen is None and _matches(item, candidate.scope):
+                chosen = (candidate, paths)
+                if checked:
+                    break
+        assert chosen is not None  # the policy itself matches every item in its scope
+        found = _variant_finding(item, *chosen, _state(records, policy.name))
+        if found is not None:
+            found_rows.append((policy.name, history.item, *found))
+    plan.checked.add(names)
+    return _findings(found_rows, now=at)
+
+
+@attrs.frozen
+class _Paths:
+    """Where each part of a variant is written, for errors: made once per policy set."""
+
+    when: str
+    hold: str
+    repeat: str
+    clear_after: str
+    levels: tuple[str, ...]
+    scope: str
+
+
+@attrs.frozen
+class _Entry:
+    policy: Policy
+    path: str
+    variants: tuple[tuple[Variant, _Paths], ...]
+
+
+@attrs.frozen
+class _Plan:
+    """A policy set's item policies with their paths, and the attribute names checked so far."""
+
+    entries: tuple[_Entry, ...]
+    checked: set[tuple[str, ...]] = attrs.field(factory=set)
+
+
+_PLANS: dict[int, tuple[PolicySet, _Plan]] = {}
+
+
+def _plan(policy_set: PolicySet) -> _Plan:
+    """The plan of a policy set, made once per set object (a few sets are remembered)."""
+    known = _PLANS.get(id(policy_set))
+    if known is not None and known[0] is policy_set:
+        return known[1]
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    entries = []
     for index, policy in enumerate(policy_set):
         if not isinstance(policy, Policy):
             continue
         path = f"policies[{index}]"
-        _check_scope(history, policy.scope, f"{path}.scope")
-        if not _matches(item, policy.scope):
-            continue
-        variant = None
-        for candidate in policy.variants():
-            if candidate.scope is not None:
-                _check_scope(
-                    history, candidate.scope, f"{path}.overrides[{candidate.override}].scope"
-                )
-            if variant is None and _matches(item, candidate.scope):
-                variant = candidate
-        assert variant is not None  # the policy itself matches every item in its scope
-        found = _variant_finding(item, variant, _state(records, policy.name), path)
-        if found is None:
-            continue
-        action, level, target, holds, since, key, part = found
-        groups.append([
-            Rows(
-                policy=policy.name,
-                item=_one(history.item),
-                action=np.array([FindingAction_codes[action]], dtype=np.int8),
-                level=np.array([level], dtype=np.int16),
-                target=_one(target),
-                holds=np.array([holds]),
-                since=np.array([since], dtype=np.int64),
-                episode=np.array([key], dtype=np.int64),
-                part=part,
-                order=np.zeros(1, dtype=np.int64),
+        variants = tuple(
+            (
+                variant,
+                _Paths(
+                    when=_part_path(path, variant, "when"),
+                    hold=_part_path(path, variant, "hold"),
+                    repeat=_part_path(path, variant, "repeat"),
+                    clear_after=_part_path(path, variant, "clear_after"),
+                    levels=tuple(level_path(path, variant, i) for i in range(len(variant.levels))),
+                    scope=f"{path}.overrides[{variant.override}].scope",
+                ),
             )
-        ])  # fmt: skip
-    return concat(groups, now=at)
+            for variant in policy.variants()
+        )
+        entries.append(_Entry(policy=policy, path=path, variants=variants))
+    plan = _Plan(entries=tuple(entries))
+    _PLANS[id(policy_set)] = (policy_set, plan)
+    return plan
 
 
-def _one(value: object) -> np.ndarray[Any, np.dtype[Any]]:
-    array = np.empty(1, dtype=object)
-    array[0] = value
-    return array
+_COLUMNS = (
+    ("policy", object), ("item", object), ("action", np.int8), ("level", np.int16),
+    ("target", object), ("holds", np.bool_), ("since", np.int64), ("episode", np.int64),
+)  # fmt: skip
 
 
-FindingAction_codes = {action: index for index, action in enumerate(FindingAction)}
+def _findings(
+    rows: list[tuple[str, object, FindingAction, int, str, bool, int, int, _OnePart]], *, now: int
+) -> Findings:
+    """The findings of one item, one row per policy in order, the columns written at once."""
+    count = len(rows)
+    columns: dict[str, Any] = {}
+    for position, (name, dtype) in enumerate(_COLUMNS):
+        column: npt.NDArray[Any] = np.empty(count, dtype=dtype)
+        for row, values in enumerate(rows):  # a handful of policies, not items
+            value = values[position]
+            column[row] = _ACTION_CODES[value] if name == "action" else value
+        columns[name] = column
+    return Findings(
+        now=now,
+        parts=tuple(values[-1] for values in rows),
+        day=np.full(count, NO_DAY),
+        part=np.arange(count, dtype=np.int32),
+        part_row=np.zeros(count, dtype=np.int64),
+        **columns,
+    )
+
+
+_ACTION_CODES: Mapping[Any, int] = {action: index for index, action in enumerate(FindingAction)}

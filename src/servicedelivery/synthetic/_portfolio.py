@@ -201,12 +201,17 @@ def synthetic_portfolio(
 def _milestones(
     order_id: str, age_days: float, requested: pendulum.DateTime, rng: np.random.Generator
 ) -> Sequence[Milestone]:
-    # How far delivery has got grows with the order's age, with noise; about 60 days is typical.
-    progress = min(len(STEPS), int(len(STEPS) * age_days / rng.uniform(40, 110)))
+    # How far delivery has got grows with the order's age at the order's own pace (about 60 days
+    # is typical); the target dates follow the same pace.
+    pace = float(rng.uniform(40, 110))
+    progress = min(len(STEPS), int(len(STEPS) * age_days / pace))
     cancelled = rng.random() < 0.02
     result = []
     for sequence, step in enumerate(STEPS):
-        target = requested.add(days=6 * (sequence + 1) + int(rng.integers(0, 5)))
+        # The plan agreed for the order spreads its pace over the steps, give or take.
+        target = requested.add(
+            days=int(pace * (sequence + 1) / len(STEPS) * rng.uniform(0.85, 1.2))
+        )
         owner = reason = None
         if cancelled:
             state = MilestoneState.CANCELLED if sequence >= progress else MilestoneState.DONE
