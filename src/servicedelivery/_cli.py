@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         "through the lifecycle into a SQLite event trail (its path is printed), read it back and "
         "print the portfolio report.",
     )
-    demo.add_argument("--orders", type=int, default=500, help="how many orders (default 500)")
+    demo.add_argument("--orders", type=int, default=2000, help="how many orders (default 2000)")
     demo.add_argument("--seed", type=int, default=7, help="the seed (default 7)")
     demo.add_argument(
         "--trail",

@@ -93,7 +93,7 @@ class DemoTrail:
 def build_demo_trail(
     path: str | os.PathLike[str],
     *,
-    orders: int = 500,
+    orders: int = 2000,
     seed: int = 7,
     progress: Progress = SILENT,
 ) -> DemoTrail:
