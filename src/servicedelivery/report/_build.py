@@ -27,6 +27,7 @@ from servicedelivery.metrics import (
     trend,
     work_item_age,
 )
+from servicedelivery.metrics._episodes import Marked
 from servicedelivery.metrics._options import OPEN_STATES, as_instant
 from servicedelivery.metrics._percentiles import GroupedValues
 from servicedelivery.metrics._table import NONE_NS
@@ -212,19 +213,13 @@ class _View:
         found = episodes(frame, now=now)
         last = found.offsets[1:] - 1
         # A blocked run is a stretch of consecutive blocked episodes of one item (a reclassified
-        # block changes the episode, not the run). Each episode points at the first of its run:
-        # a run starts where an episode is blocked and its predecessor is not (or is another
-        # item's); the running count of starts numbers the runs.
-        blocked = found.state == _BLOCKED
-        same_item = np.zeros(len(found), dtype=np.bool_)
-        same_item[1:] = found.item[1:] == found.item[:-1]
-        previous_blocked = np.zeros(len(found), dtype=np.bool_)
-        previous_blocked[1:] = blocked[:-1]
-        starts = blocked & ~(previous_blocked & same_item)
-        run = np.cumsum(starts) - 1
-        start_of_run = np.flatnonzero(starts)
-        first = np.where(blocked, start_of_run[np.maximum(run, 0)] if len(start_of_run) else 0, -1)
-        current_first = np.where(blocked[last], first[last], last)
+        # block changes the episode, not the run). The current run begins right after the item's
+        # last episode that is not blocked (or with the item); an item not blocked now has its
+        # last episode there, which the minimum keeps.
+        unblocked = Marked(found.state != _BLOCKED, found.offsets).last()
+        current_first = np.minimum(
+            np.where(unblocked >= 0, unblocked + 1, found.offsets[:-1]), last
+        )
         rows = found.first_row[current_first]
         evidence = frame.position[rows] if frame.event_id is None else frame.event_id[rows]
         age = work_item_age(found)
