@@ -6,14 +6,21 @@ import gc
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import repeat
+from operator import is_, itemgetter
 from typing import Any
 
 import pendulum
 
-from servicedelivery.errors import IntegrityError, UnknownEventTypeError, ValidationError
+from servicedelivery.errors import (
+    IntegrityError,
+    ServiceDeliveryError,
+    UnknownEventTypeError,
+    ValidationError,
+)
 from servicedelivery.eventlog._events import Event
 from servicedelivery.eventlog._fast import fast_builder, parse_payload
-from servicedelivery.eventlog._instants import parse_instant
+from servicedelivery.eventlog._instants import parse_instant, parse_instants
 from servicedelivery.eventlog._records import RecordedEvent, StoredRecord
 from servicedelivery.eventlog._registry import EventRegistry
 
@@ -41,52 +48,116 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+_KEY = itemgetter(4, 5, 6)  # type, schema_version, payload
+_OCCURRED, _RECORDED = itemgetter(7), itemgetter(8)
+
+
 def decode_records(registry: EventRegistry, records: Iterable[StoredRecord]) -> list[RecordedEvent]:
     """Envelopes of stored records, their payloads decoded (and upcast) by ``registry``.
 
+    Decoded column-wise: each distinct payload is decoded once, type by type, and each
+    distinct instant text parsed once (most payloads repeat: every start, every completion, every
+    block for a common reason; the events of a batch share their recorded_at). If anything does not
+    decode, the records are decoded one by one so that the first bad record is the one reported.
+
     Raises:
         UnknownEventTypeError: A stored type the registry does not know.
-        IntegrityError: A stored payload that does not decode.
+        IntegrityError: A stored payload that does not decode, or an instant that does not parse.
     """
-    # Within one read, equal payloads decode to one (immutable) event and equal texts to one
-    # instant: most payloads repeat (every start, completion, block for a common reason), and the
-    # events of a batch share their recorded_at.
-    events: dict[tuple[str, int, str], Event] = {}
-    instants: dict[str, pendulum.DateTime] = {}
+    rows = records if isinstance(records, list) else list(records)
+    keys = list(map(_KEY, rows))
+    occurred = list(map(_OCCURRED, rows))
+    recorded = list(map(_RECORDED, rows))
+    try:
+        events = _decode_distinct(registry, keys)
+        texts = dict.fromkeys(occurred)
+        texts.update(dict.fromkeys(recorded))
+        instants = dict(zip(texts, parse_instants(list(texts)), strict=True))
+    except (ServiceDeliveryError, ValueError):
+        return _decode_each(registry, rows)
     new = tuple.__new__
+    # Built as a tuple from the record's fields (see StoredRecord for their order): the named
+    # tuple's own constructor is a Python function and costs as much again.
+    return [
+        new(
+            RecordedEvent,
+            (r[0], r[2], r[3], r[1], r[4], r[5], event, at, on, r[9], r[10], r[11], r[12], r[13]),
+        )
+        for r, event, at, on in zip(
+            rows,
+            map(events.__getitem__, keys),
+            map(instants.__getitem__, occurred),
+            map(instants.__getitem__, recorded),
+            strict=True,
+        )
+    ]
+
+
+def _decode_distinct(
+    registry: EventRegistry, keys: list[tuple[str, int, str]]
+) -> dict[tuple[str, int, str], Event]:
+    """The event of each distinct (type, schema version, payload), built in bulk per type."""
+    payloads: dict[tuple[str, int], list[str]] = {}
+    for name, version, payload in dict.fromkeys(keys):
+        payloads.setdefault((name, version), []).append(payload)
+    events: dict[tuple[str, int, str], Event] = {}
+    for (name, version), texts in payloads.items():
+        built = _decode_payloads(registry, name, version, texts)
+        events.update(zip(zip(repeat(name), repeat(version), texts), built, strict=True))
+    return events
+
+
+def _decode_payloads(
+    registry: EventRegistry, name: str, version: int, texts: list[str]
+) -> list[Event]:
+    """The events of payloads of one type and schema version, in order.
+
+    All are built by the type's fast builder if all are of the usual shape, else each goes through
+    ``decode_payload``'s path.
+    """
+    event_type = registry.get(name)
+    build = fast_builder(event_type.cls) if version == event_type.version else None
+    if build is not None:
+        try:
+            built: list[Event | None] = list(map(build, map(parse_payload, texts)))
+        except ValueError:
+            built = [None]
+        if not any(map(is_, built, repeat(None))):
+            return built  # type: ignore[return-value]
+    return [_decode(registry, name, version, text, 0, checked=False) for text in texts]
+
+
+def _decode_each(registry: EventRegistry, records: list[StoredRecord]) -> list[RecordedEvent]:
+    """``decode_records`` one record after the other, raising the first bad record's error."""
     result: list[RecordedEvent] = []
-    append = result.append
     for record in records:
-        key = record[4:7]  # type, schema_version, payload
-        event = events.get(key)
-        if event is None:
-            event = events[key] = decode_payload(registry, record)
-        occurred = instants.get(record[7])
-        if occurred is None:
-            occurred = instants[record[7]] = parse_instant(record[7])
-        recorded = instants.get(record[8])
-        if recorded is None:
-            recorded = instants[record[8]] = parse_instant(record[8])
-        # Built as a tuple from the record's fields (see StoredRecord for their order): the named
-        # tuple's own constructor is a Python function and costs as much again.
-        append(
-            new(
-                RecordedEvent,
-                (
-                    record[0],
-                    record[2],
-                    record[3],
-                    record[1],
-                    record[4],
-                    record[5],
-                    event,
-                    occurred,
-                    recorded,
-                    *record[9:14],
-                ),
+        event = decode_payload(registry, record)
+        occurred, recorded = _instant(record, "occurred_at"), _instant(record, "recorded_at")
+        result.append(
+            RecordedEvent(
+                record.position,
+                record.stream_id,
+                record.version,
+                record.event_id,
+                record.type,
+                record.schema_version,
+                event,
+                occurred,
+                recorded,
+                *record[9:14],
             )
         )
     return result
+
+
+def _instant(record: StoredRecord, field: str) -> pendulum.DateTime:
+    try:
+        return parse_instant(getattr(record, field))
+    except ValueError as error:
+        raise IntegrityError(
+            f"position {record.position}: the stored {field} does not parse: {error}",
+            position=record.position,
+        ) from error
 
 
 def decode_payload(
@@ -95,30 +166,44 @@ def decode_payload(
     """The event a stored record holds; a payload that does not decode is corruption.
 
     A payload of the current schema version and of the usual shape is built by its class's fast
-    builder (see ``_fast``) unless ``checked``; any other goes through the registry's fully checked
-    decoding, which ``verify`` always uses.
+    builder (see ``_fast``), which with ``checked`` (as ``verify`` asks) runs every check of the
+    event's fields again; any other payload, or one that fails those checks, goes through the
+    registry's fully checked decoding, which reports every problem.
 
     Raises:
         UnknownEventTypeError: The stored type, or its schema version, is unknown to ``registry``.
         IntegrityError: The payload does not decode.
     """
-    event_type = registry.get(record.type)
-    if not checked and record.schema_version == event_type.version:
-        build = fast_builder(event_type.cls)
+    return _decode(
+        registry,
+        record.type,
+        record.schema_version,
+        record.payload,
+        record.position,
+        checked=checked,
+    )
+
+
+def _decode(
+    registry: EventRegistry, name: str, version: int, payload: str, position: int, *, checked: bool
+) -> Event:
+    event_type = registry.get(name)
+    if version == event_type.version:
+        build = fast_builder(event_type.cls, checked=checked)
         if build is not None:
             try:
-                event: Event | None = build(parse_payload(record.payload))
-            except ValueError:
+                event: Event | None = build(parse_payload(payload))
+            except ValueError:  # not JSON, or (checked) a ValidationError: the full path says why
                 event = None
             if event is not None:
                 return event
     try:
-        data: Any = json.loads(record.payload)
-        return registry.decode(event_type.name, data, schema_version=record.schema_version)
+        data: Any = json.loads(payload)
+        return registry.decode(event_type.name, data, schema_version=version)
     except UnknownEventTypeError:
         raise
     except (ValidationError, ValueError) as error:
         raise IntegrityError(
-            f"position {record.position}: the stored payload does not decode: {error}",
-            position=record.position,
+            f"position {position}: the stored payload does not decode: {error}",
+            position=position,
         ) from error

@@ -123,10 +123,11 @@ def _optional_base(kind: object) -> object | None:
     return None
 
 
-def _field_value(kind: object) -> type | Callable[[Any], Any] | None:  # noqa: PLR0911
+def _field_value(kind: object, checked: bool) -> type | Callable[[Any], Any] | None:  # noqa: PLR0911
     """How a field of this type is built from its JSON value, or ``None`` when not supported.
 
-    A type: the JSON value is the field's value when it is exactly of that type.
+    A type: the JSON value is the field's value when it is exactly of that type. ``checked``: nested
+    values are built with their checks (see ``fast_builder``).
     """
     if kind in (str, int, bool):
         return typing.cast(type, kind)
@@ -141,11 +142,11 @@ def _field_value(kind: object) -> type | Callable[[Any], Any] | None:  # noqa: P
     if _is_texts(kind):
         return _texts
     if isinstance(kind, type) and attrs.has(kind):
-        build = fast_builder(kind)
+        build = fast_builder(kind, checked=checked)
         return None if build is None else _nested(build)
     base = _optional_base(kind)
     if base is not None:
-        inner = _field_value(base)
+        inner = _field_value(base, checked)
         if inner is None:
             return None
         if isinstance(inner, type):
@@ -174,29 +175,36 @@ def _converter_fits(field: attrs.Attribute[Any], kind: object) -> bool:
     return converter is None
 
 
-_BUILDERS: dict[type, Builder | None] = {}
+_BUILDERS: dict[tuple[type, bool], Builder | None] = {}
 
 
-def fast_builder(cls: type[Any]) -> Builder | None:
+def fast_builder(cls: type[Any], *, checked: bool = False) -> Builder | None:
     """The builder of ``cls``'s values from trusted payloads, or ``None`` if it has none.
 
     A class has one when its instances are made only of fields of the supported types, set by the
-    attrs constructor (no ``__attrs_pre_init__``, no post-init besides the checks), so that setting
-    the fields directly gives exactly what the constructor gives a valid payload. The checks, within
-    and across fields, ran when the event was appended.
+    attrs constructor (no ``__attrs_pre_init__``, no post-init besides the checks, no attrs
+    validators), so that setting the fields directly gives exactly what the constructor gives a
+    valid payload. The checks, within and across fields, ran when the event was appended.
+
+    With ``checked``, the builder runs them again on every instance it builds, nested ones first, as
+    the constructor does: it raises ``ValidationError`` where the fully checked path would refuse the
+    data (with the same problems, though not in the same words), and otherwise gives what that path
+    gives. ``verify`` uses it to check each payload in full without structuring it field by field.
     """
-    if cls in _BUILDERS:
-        return _BUILDERS[cls]
-    _BUILDERS[cls] = None  # while it is made: a class that contains itself has no builder
-    builder = _BUILDERS[cls] = _make_builder(cls)
+    key = (cls, checked)
+    if key in _BUILDERS:
+        return _BUILDERS[key]
+    _BUILDERS[key] = None  # while it is made: a class that contains itself has no builder
+    builder = _BUILDERS[key] = _make_builder(cls, checked)
     return builder
 
 
-def _make_builder(cls: type[Any]) -> Builder | None:
+def _make_builder(cls: type[Any], checked: bool) -> Builder | None:
     if (
         not attrs.has(cls)
         or getattr(cls, "__attrs_post_init__", None) is not Validated.__attrs_post_init__
         or getattr(cls, "__attrs_pre_init__", None) is not None
+        or any(field.validator is not None for field in attrs.fields(cls))
     ):
         return None
     try:
@@ -207,7 +215,7 @@ def _make_builder(cls: type[Any]) -> Builder | None:
     built: list[tuple[str, Callable[[Any], Any]]] = []
     for field in attrs.fields(cls):
         kind = hints.get(field.name)
-        value = _field_value(kind)
+        value = _field_value(kind, checked)
         if value is None or not field.init or field.alias != field.name:
             return None
         if not _converter_fits(field, kind):
@@ -221,6 +229,7 @@ def _make_builder(cls: type[Any]) -> Builder | None:
     new = object.__new__
     put = object.__setattr__
     not_shaped = _NOT_SHAPED
+    check = Validated.__attrs_post_init__ if checked else None
 
     def build(data: Any) -> Any:
         if type(data) is not dict or data.keys() != names:
@@ -236,6 +245,8 @@ def _make_builder(cls: type[Any]) -> Builder | None:
             if item is not_shaped:
                 return None
             put(instance, name, item)
+        if check is not None:
+            check(instance)
         return instance
 
     return build

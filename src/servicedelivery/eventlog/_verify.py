@@ -12,7 +12,7 @@ from servicedelivery.eventlog._chain import GENESIS, chain_text_of, record_hash
 from servicedelivery.eventlog._decode import decode_payload
 from servicedelivery.eventlog._derived import Derived, derive
 from servicedelivery.eventlog._events import Event
-from servicedelivery.eventlog._instants import instant_text, parse_instant
+from servicedelivery.eventlog._instants import parse_epoch_ns
 from servicedelivery.eventlog._records import StoredRecord, StreamHead
 from servicedelivery.eventlog._streams import StreamKind, split_stream_id
 
@@ -184,7 +184,7 @@ class Verifier:
         if ns is None:
             if len(self.instants) >= _CACHED:
                 self.instants.clear()
-            ns = self.instants[text] = instant_text(parse_instant(text))[1]
+            ns = self.instants[text] = parse_epoch_ns(text)
         return ns
 
     def _check_heads(self) -> None:
