@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicedelivery.errors import IntegrityError, ValidationError
+from servicedelivery.errors import IntegrityError, ServiceDeliveryError, ValidationError
 from servicedelivery.eventlog import (
     DEFAULT_REGISTRY,
     Event,
@@ -36,6 +36,7 @@ from servicedelivery.eventlog._instants import (
 )
 from servicedelivery.eventlog._records import StoredRecord
 from servicedelivery.model import Owner, unstructure
+from servicedelivery.synthetic import synthetic_portfolio, synthetic_trail
 from servicedelivery.testing import aware_datetimes, events
 
 # The library's types whose payloads hold only fields the fast path builds. Listed, so that a change
@@ -266,3 +267,165 @@ def test_reads_leave_the_garbage_collector_as_they_found_it(enabled: bool) -> No
         assert seen == [False, False]
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_the_usual_types_have_a_checked_fast_builder_too() -> None:
+    assert {t.name for t in DEFAULT_REGISTRY if fast_builder(t.cls, checked=True)} == FAST
+
+
+def _text_leaves(data: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """The paths to every string in plain data (dict keys and list indexes)."""
+    if isinstance(data, str):
+        return [path]
+    items = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    return [leaf for key, value in items for leaf in _text_leaves(value, (*path, key))]
+
+
+def _replaced(data: Any, path: tuple[Any, ...], value: object) -> Any:
+    if not path:
+        return value
+    copy = dict(data) if isinstance(data, dict) else list(data)
+    copy[path[0]] = _replaced(data[path[0]], path[1:], value)
+    return copy
+
+
+_BAD_TEXTS = st.sampled_from(["", " x", "Bad Value", "a" * 300, "2025-13-01", "-1", "x/y"])
+
+
+@pytest.mark.parametrize("event_type", list(DEFAULT_REGISTRY), ids=lambda t: t.name)
+def test_checked_fast_decoding_refuses_what_the_checked_path_refuses(event_type: Any) -> None:
+    """Verify's decoding: a string anywhere in a payload replaced, accepted only if it is valid."""
+    build = fast_builder(event_type.cls, checked=True)
+
+    @given(events(types=(event_type.cls,)), st.data())
+    def check(event: Event, data: st.DataObject) -> None:
+        payload = unstructure(event)
+        leaves = _text_leaves(payload)
+        if leaves:
+            path = data.draw(st.sampled_from(leaves))
+            payload = _replaced(payload, path, data.draw(_BAD_TEXTS | st.text(max_size=5)))
+        text = canonical_json(payload)
+        record = _record(event_type.name, text)
+        expected: Event | ValidationError
+        try:
+            expected = DEFAULT_REGISTRY.decode(event_type.name, json.loads(text))
+        except ValidationError as error:
+            expected = error
+        if isinstance(expected, ValidationError):
+            if build is not None:
+                try:
+                    refused = build(parse_payload(text)) is None  # not of the usual shape
+                except ValidationError:  # a check failed
+                    refused = True
+                assert refused
+            with pytest.raises(IntegrityError) as raised:
+                decode_payload(DEFAULT_REGISTRY, record, checked=True)
+            assert (
+                str(raised.value) == f"position 1: the stored payload does not decode: {expected}"
+            )
+        else:
+            if build is not None:
+                _same(build(parse_payload(text)), expected)
+            _same(decode_payload(DEFAULT_REGISTRY, record, checked=True), expected)
+
+    check()
+
+
+_ORDER = {
+    "customer": "c-1",
+    "id": "O-1",
+    "priority": "high",
+    "requested_at": "2025-01-06T09:00:00+01:00",
+    "service_ids": ["O-1-SV1"],
+    "site_id": "S-1",
+    "target_at": None,
+    "value": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "payload"),
+    [
+        ("milestone.blocked", {**_BLOCK, "reason": "Site Access"}),  # a field's own check
+        ("milestone.planned", {**_PLAN, "target_at": None, "step": "Not A Slug"}),
+        ("order.placed", {"order": {**_ORDER, "service_ids": []}}),  # a check across fields
+    ],
+)
+def test_checked_fast_builders_run_every_check(name: str, payload: dict[str, Any]) -> None:
+    build = fast_builder(DEFAULT_REGISTRY.get(name).cls, checked=True)
+    assert build is not None
+    with pytest.raises(ValidationError):
+        build(payload)
+    assert fast_builder(DEFAULT_REGISTRY.get(name).cls)(payload) is not None  # type: ignore[misc]
+    with pytest.raises(IntegrityError, match="does not decode"):
+        decode_payload(DEFAULT_REGISTRY, _record(name, json.dumps(payload)), checked=True)
+
+
+def test_a_type_with_attrs_validators_has_no_fast_builder() -> None:
+    @attrs.frozen(kw_only=True)
+    class Validated(MilestonePlanned):
+        extra: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+
+    assert fast_builder(Validated) is None
+    assert fast_builder(Validated, checked=True) is None
+
+
+@pytest.fixture(scope="module")
+def trail() -> list[StoredRecord]:
+    log = InMemoryEventLog()
+    for stream_id, new_events in synthetic_trail(synthetic_portfolio(orders=12, seed=7), seed=7):
+        log.append(stream_id, new_events)
+    return log._select_all(1, None)
+
+
+def test_column_wise_decoding_equals_decoding_record_by_record(trail: list[StoredRecord]) -> None:
+    decoded = _decode.decode_records(DEFAULT_REGISTRY, trail)
+    each = _decode._decode_each(DEFAULT_REGISTRY, trail)
+    assert len(decoded) == len(each) == len(trail)
+    for one, other in zip(decoded, each, strict=True):
+        assert type(one) is type(other)
+        _same(one, other)
+    # Equal payloads decode to one event, equal texts to one instant.
+    assert len({id(e.event) for e in decoded}) == len({r[4:7] for r in trail})
+    assert len({id(e.occurred_at) for e in decoded} | {id(e.recorded_at) for e in decoded}) == len(
+        {r.occurred_at for r in trail} | {r.recorded_at for r in trail}
+    )
+
+
+_CORRUPTIONS = {
+    "payload": lambda r: r._replace(payload="["),
+    "shape": lambda r: r._replace(payload='{"x":1}'),
+    "type": lambda r: r._replace(type="no.such_type"),
+    "version": lambda r: r._replace(schema_version=99),
+    "occurred_at": lambda r: r._replace(occurred_at="2025-01-06T09:00:00"),
+    "recorded_at": lambda r: r._replace(recorded_at="yesterday"),
+}
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.sampled_from(sorted(_CORRUPTIONS))),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_the_first_bad_record_is_the_one_reported(
+    trail: list[StoredRecord], corruptions: list[tuple[int, str]]
+) -> None:
+    records = list(trail)
+    for index, kind in corruptions:
+        records[index % len(records)] = _CORRUPTIONS[kind](records[index % len(records)])
+    with pytest.raises(ServiceDeliveryError) as expected:
+        _decode._decode_each(DEFAULT_REGISTRY, records)
+    with pytest.raises(type(expected.value)) as raised:
+        _decode.decode_records(DEFAULT_REGISTRY, records)
+    assert str(raised.value) == str(expected.value)
+    first = min(index % len(records) for index, _ in corruptions)
+    if isinstance(raised.value, IntegrityError):
+        assert raised.value.position == records[first].position

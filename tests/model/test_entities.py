@@ -38,6 +38,13 @@ def test_site_accepts_valid_values() -> None:
     assert site.timezone == "Europe/Paris"
 
 
+@pytest.mark.parametrize("name", ["Europe", "a" * 300, "Europe/../UTC"])
+def test_names_that_are_no_time_zone_file_are_bad_time_zones(name: str) -> None:
+    """A directory of the zone database, or a name too long for a file, is reported, not raised."""
+    with pytest.raises(ValidationError, match="timezone: expected an IANA time zone name"):
+        Site(id="S1", name="n", region="emea", timezone=name, country="FR")
+
+
 def test_site_reports_every_bad_field_at_once() -> None:
     with pytest.raises(ValidationError) as info:
         Site(id=" S1", name="", region="emea", timezone="Mars/Olympus", country="fr")

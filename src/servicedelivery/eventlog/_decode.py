@@ -193,7 +193,7 @@ def _decode(
         if build is not None:
             try:
                 event: Event | None = build(parse_payload(payload))
-            except ValueError:  # not JSON, or (checked) a ValidationError: the full path says why
+            except Exception:  # not JSON, or a check that fails: the fully checked path says why
                 event = None
             if event is not None:
                 return event

@@ -85,6 +85,7 @@ def instant_at(instant: dt.datetime) -> pendulum.DateTime:
 _fromisoformat = dt.datetime.fromisoformat
 _DateTime = pendulum.DateTime
 _ZONES: dict[dt.tzinfo, pendulum.FixedTimezone] = {}
+_MAX_ZONES = 1_000
 
 
 def parse_instant(text: str) -> pendulum.DateTime:
@@ -98,7 +99,7 @@ def parse_instant(text: str) -> pendulum.DateTime:
     zone = _ZONES.get(parsed.tzinfo)  # type: ignore[arg-type]
     if zone is None:
         instant = instant_at(parsed)
-        if len(_ZONES) < 1_000:  # offsets in use are few; bound the table all the same
+        if len(_ZONES) < _MAX_ZONES:  # offsets in use are few; bound the table all the same
             _ZONES[parsed.tzinfo] = instant.tzinfo  # type: ignore[index,assignment]
         return instant
     return _DateTime(
@@ -149,8 +150,10 @@ def parse_instants(texts: Sequence[str]) -> list[pendulum.DateTime]:
     arguments = list(map(_second, states))  # (bytes,) for a naive datetime
     if len(states) != len(texts) or set(map(len, arguments)) - {2}:
         return list(map(parse_instant, texts))  # raises for the first bad text, as one parse does
-    offsets = set(map(_second, arguments))
-    for offset in offsets - _ZONES.keys():
+    missing = set(map(_second, arguments)) - _ZONES.keys()
+    if len(_ZONES) + len(missing) > _MAX_ZONES:
+        return list(map(parse_instant, texts))
+    for offset in missing:
         _ZONES[offset] = instant_at(_DateTime(2000, 1, 1, tzinfo=offset)).tzinfo  # type: ignore[assignment]
     return list(
         map(

@@ -1,0 +1,126 @@
+"""Reading the event trail, broken down: envelopes, instants, payloads and verify's full checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from benchmarks._harness import Result, best_of
+from servicedelivery.eventlog import DEFAULT_REGISTRY, InMemoryEventLog
+from servicedelivery.eventlog._decode import _decode_each, collector_paused, decode_records
+from servicedelivery.eventlog._fast import fast_builder, parse_payload
+from servicedelivery.eventlog._instants import parse_instant, parse_instants
+from servicedelivery.eventlog._records import StoredRecord
+from servicedelivery.synthetic import synthetic_portfolio, synthetic_trail
+
+
+def paused(function: Callable[[], object]) -> Callable[[], None]:
+    """``function`` with the collector paused, as reads run."""
+
+    def run() -> None:
+        with collector_paused():
+            function()
+
+    return run
+
+
+def run(*, quick: bool) -> list[Result]:
+    orders = 300 if quick else 3_000
+    repeat = 1 if quick else 3
+    log = InMemoryEventLog()
+    for stream_id, new_events in synthetic_trail(
+        synthetic_portfolio(orders=orders, seed=11), seed=11
+    ):
+        log.append(stream_id, new_events)
+    records: list[StoredRecord] = log._select_all(1, None)
+    count = len(records)
+    payloads = [record.payload for record in records]
+
+    def loads() -> None:
+        for payload in payloads:
+            json.loads(payload)
+
+    reference = best_of(loads, repeat=repeat)
+    results = [
+        Result(
+            f"memory read_all and decode ({count:,} events)",
+            best_of(log.read_all, repeat=repeat),
+            items=count,
+            unit="events",
+            reference="json.loads of the payloads",
+            reference_seconds=reference,
+            aim=">= 300,000 events/s",
+        ),
+        Result(
+            f"decode_records, column-wise ({count:,} events)",
+            best_of(paused(lambda: decode_records(DEFAULT_REGISTRY, records)), repeat=repeat),
+            items=count,
+            unit="events",
+            reference="record by record, no sharing",
+            reference_seconds=best_of(
+                paused(lambda: _decode_each(DEFAULT_REGISTRY, records)), repeat=repeat
+            ),
+        ),
+    ]
+    texts = list(dict.fromkeys([r.occurred_at for r in records] + [r.recorded_at for r in records]))
+    results.append(
+        Result(
+            f"parse_instants, distinct texts ({len(texts):,})",
+            best_of(paused(lambda: parse_instants(texts)), repeat=repeat),
+            items=len(texts),
+            unit="instants",
+            reference="parse_instant one by one",
+            reference_seconds=best_of(
+                paused(lambda: [parse_instant(text) for text in texts]), repeat=repeat
+            ),
+            extra={"per event": f"{len(texts) / count:.2f}"},
+        )
+    )
+    distinct = list(dict.fromkeys((r.type, r.payload) for r in records))
+    data = [(DEFAULT_REGISTRY.get(name), json.loads(payload)) for name, payload in distinct]
+
+    def checked_path() -> None:
+        for event_type, item in data:
+            DEFAULT_REGISTRY.decode(event_type.name, item)
+
+    checked_seconds = best_of(paused(checked_path), repeat=repeat)
+    for checked in (False, True):
+
+        def fast(checked: bool = checked) -> None:
+            for event_type, item in data:
+                fast_builder(event_type.cls, checked=checked)(item)  # type: ignore[misc]
+
+        results.append(
+            Result(
+                f"fast builders{', checked' if checked else ''}, distinct payloads ({len(data):,})",
+                best_of(paused(fast), repeat=repeat),
+                items=len(data),
+                unit="payloads",
+                reference="EventRegistry.decode (fully checked)",
+                reference_seconds=checked_seconds,
+                extra={"per event": f"{len(data) / count:.2f}"},
+            )
+        )
+    results.append(
+        Result(
+            "json parse of the distinct payloads",
+            best_of(paused(lambda: [parse_payload(p) for _, p in distinct]), repeat=repeat),
+            items=len(distinct),
+            unit="payloads",
+            reference="json.loads",
+            reference_seconds=best_of(
+                paused(lambda: [json.loads(p) for _, p in distinct]), repeat=repeat
+            ),
+        )
+    )
+    results.append(
+        Result(
+            f"memory verify ({count:,} events)",
+            best_of(log.verify, repeat=1),
+            items=count,
+            unit="events",
+            reference="json.loads of the payloads",
+            reference_seconds=reference,
+        )
+    )
+    return results
