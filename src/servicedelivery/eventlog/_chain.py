@@ -11,12 +11,12 @@ columns, so a record changed or removed behind the library's back shows.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from servicedelivery.eventlog._canonical import canonical_string
 from servicedelivery.eventlog._records import StoredRecord
 
-__all__ = ["GENESIS", "Covered", "chain_text", "chain_text_of", "chained_hashes", "record_hash"]
+__all__ = ["GENESIS", "batch_hashes", "chain_text", "chain_text_of", "record_hash"]
 
 GENESIS = "0" * 64
 """The ``previous`` hash of the first record."""
@@ -66,59 +66,67 @@ def chain_text_of(record: StoredRecord, previous: str) -> str:
     return chain_text(*record[:13], previous)
 
 
-Covered = tuple[
-    int, str, str, int, str, int, str, str, str, str | None, str | None, str | None, str | None
-]
-"""The fields of a record the hash covers, in ``chain_text``'s order (without ``previous``)."""
-
-_NO_IDS = '{"actor":null,"causation_id":null,"correlation_id":null,"event_id":'
+_NO_IDS = '{"actor":null,"causation_id":null,"correlation_id":null,"event_id":"'
 
 
-def chained_hashes(records: Iterable[Covered], previous: str) -> list[str]:
-    """The hashes of consecutive records, the first chained to ``previous``.
+def batch_hashes(
+    positions: Sequence[int],
+    event_ids: Sequence[str],
+    *,
+    stream_id: str,
+    versions: Sequence[int],
+    types: Sequence[str],
+    schema_versions: Sequence[int],
+    quoted_payloads: Sequence[str],
+    occurred_at: Sequence[str],
+    recorded_at: str,
+    envelope_ids: tuple[
+        Sequence[str | None], Sequence[str | None], Sequence[str | None], Sequence[str | None]
+    ],
+    previous: str,
+) -> list[str]:
+    """The hashes of a batch's records, the first chained to ``previous``.
 
-    Each is ``record_hash(chain_text(*record, previous))`` with ``previous`` the hash before it (a
-    test checks), written as one formatting per record: an append computes one per event. The texts
-    of fields that repeat from one record to the next (a batch's stream and recorded_at, the
-    common types) are escaped once.
+    Each is ``record_hash(chain_text(...))`` of its record with ``previous`` the hash before it (a
+    test checks), the columns given as lists. ``quoted_payloads`` are the payloads' texts as JSON
+    strings (``canonical_string`` of each); ``envelope_ids`` are the actors, sources, correlation
+    and causation ids. Each text is put together from a part before the previous hash and a part
+    after it, made for the whole batch before the one loop that must run in order. Event ids (UUID
+    texts), instants (ISO 8601 texts) and type names (dotted codes) are written between quotes
+    as they are: none of their characters needs escaping in JSON.
     """
-    q = canonical_string
+    count = len(positions)
+    actors, sources, correlations, causations = envelope_ids
+    if actors.count(None) + correlations.count(None) + causations.count(None) < 3 * count:
+        heads = [
+            f'{{"actor":{_text_or_null(actor)},"causation_id":{_text_or_null(causation)},'
+            f'"correlation_id":{_text_or_null(correlation)},"event_id":"'
+            for actor, causation, correlation in zip(actors, causations, correlations, strict=True)
+        ]
+    else:
+        heads = [_NO_IDS] * count
+    befores = [
+        f'{head}{event_id}","occurred_at":"{occurred}","payload":{payload},'
+        f'"position":{position:d},"previous":"'
+        for head, event_id, occurred, payload, position in zip(
+            heads, event_ids, occurred_at, quoted_payloads, positions, strict=True
+        )
+    ]
+    common = f'","recorded_at":"{recorded_at}","schema_version":'
+    stream = canonical_string(stream_id)
+    source_texts = {source: _text_or_null(source) for source in set(sources)}
+    afters = [
+        f'{common}{schema_version:d},"source":{source_texts[source]},"stream_id":{stream},'
+        f'"type":"{type}","version":{version:d}}}'
+        for schema_version, source, type, version in zip(
+            schema_versions, sources, types, versions, strict=True
+        )
+    ]
     sha256 = hashlib.sha256
     hashes: list[str] = []
     append = hashes.append
-    texts: dict[str, str] = {}  # escaped texts of the repeating fields
-    for (
-        position,
-        event_id,
-        stream_id,
-        version,
-        type,
-        schema_version,
-        payload,
-        occurred_at,
-        recorded_at,
-        actor,
-        source,
-        correlation_id,
-        causation_id,
-    ) in records:
-        if actor is None and causation_id is None and correlation_id is None:
-            head = _NO_IDS
-        else:
-            head = (
-                f'{{"actor":{_text_or_null(actor)},"causation_id":{_text_or_null(causation_id)},'
-                f'"correlation_id":{_text_or_null(correlation_id)},"event_id":'
-            )
-        stream_text = texts.get(stream_id) or texts.setdefault(stream_id, q(stream_id))
-        type_text = texts.get(type) or texts.setdefault(type, q(type))
-        recorded_text = texts.get(recorded_at) or texts.setdefault(recorded_at, q(recorded_at))
-        previous = sha256(
-            f'{head}{q(event_id)},"occurred_at":{q(occurred_at)},"payload":{q(payload)},'
-            f'"position":{position:d},"previous":{q(previous)},"recorded_at":{recorded_text},'
-            f'"schema_version":{schema_version:d},'
-            f'"source":{"null" if source is None else q(source)},"stream_id":{stream_text},'
-            f'"type":{type_text},"version":{version:d}}}'.encode()
-        ).hexdigest()
+    for before, after in zip(befores, afters, strict=True):
+        previous = sha256(f"{before}{previous}{after}".encode()).hexdigest()
         append(previous)
     return hashes
 
