@@ -155,7 +155,7 @@ def _prepared(
             event.entity_id() not in (None, entity) for event in events if type(event) is cls
         ):
             return None
-    types = [facts[cls].type for cls in classes]
+    types = list(map({cls: found.type for cls, found in facts.items()}.__getitem__, classes))
     occurred_at, occurred_ns = instant_texts(list(map(_OCCURRED, given)))
     if all(found.plain for found in facts.values()):
         encoded = list(map(_ENCODED.get, events))
@@ -165,7 +165,10 @@ def _prepared(
             for e, c in zip(events, classes, strict=True)
         ]
     for index in [index for index, value in enumerate(encoded) if value is None]:
-        encoded[index] = _encode(events[index], facts[classes[index]].plain)
+        # An earlier event of the batch may have been equal, and encoded since.
+        event = events[index]
+        plain = facts[classes[index]].plain
+        encoded[index] = (_ENCODED.get(event) if plain else None) or _encode(event, plain)
     payloads, quoted, derived = (list(column) for column in zip(*encoded, strict=True))
     reasons = set(map(_REASON, derived))
     reasons.discard(None)

@@ -11,7 +11,8 @@ columns, so a record changed or removed behind the library's back shows.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 
 from servicedelivery.eventlog._canonical import canonical_string
 from servicedelivery.eventlog._records import StoredRecord
@@ -90,47 +91,58 @@ def batch_hashes(
     Each is ``record_hash(chain_text(...))`` of its record with ``previous`` the hash before it (a
     test checks), the columns given as lists. ``quoted_payloads`` are the payloads' texts as JSON
     strings (``canonical_string`` of each); ``envelope_ids`` are the actors, sources, correlation
-    and causation ids. Each text is put together from a part before the previous hash and a part
-    after it, made for the whole batch before the one loop that must run in order. Event ids (UUID
-    texts), instants (ISO 8601 texts) and type names (dotted codes) are written between quotes
-    as they are: none of their characters needs escaping in JSON.
+    and causation ids. The parts of the texts that repeat (the stream, the recorded instant, each
+    type) are escaped once per batch. Event ids (UUID texts), instants (ISO 8601 texts) and type
+    names (dotted codes) are written between quotes as they are: none of their characters needs
+    escaping in JSON. Positions, versions and schema versions are integers (never booleans).
     """
-    count = len(positions)
     actors, sources, correlations, causations = envelope_ids
+    # What follows the previous hash up to the version depends only on the type, its schema
+    # version and the source: made once for each distinct one.
+    stream = canonical_string(stream_id)
+    recorded = f'","recorded_at":"{recorded_at}","schema_version":'
+    afters = {
+        key: f'{recorded}{key[1]},"source":{_text_or_null(key[2])},'
+        f'"stream_id":{stream},"type":"{key[0]}","version":'
+        for key in set(zip(types, schema_versions, sources, strict=True))
+    }
+    if len(afters) == 1:
+        keys: Iterable[tuple[str, int, str | None]] = itertools.repeat(next(iter(afters)))
+    else:
+        keys = zip(types, schema_versions, sources, strict=True)
+    count = len(positions)
     if actors.count(None) + correlations.count(None) + causations.count(None) < 3 * count:
-        heads = [
+        heads: Iterable[str] = [
             f'{{"actor":{_text_or_null(actor)},"causation_id":{_text_or_null(causation)},'
             f'"correlation_id":{_text_or_null(correlation)},"event_id":"'
             for actor, causation, correlation in zip(actors, causations, correlations, strict=True)
         ]
     else:
-        heads = [_NO_IDS] * count
-    befores = [
-        f'{head}{event_id}","occurred_at":"{occurred}","payload":{payload},'
-        f'"position":{position:d},"previous":"'
-        for head, event_id, occurred, payload, position in zip(
-            heads, event_ids, occurred_at, quoted_payloads, positions, strict=True
-        )
-    ]
-    common = f'","recorded_at":"{recorded_at}","schema_version":'
-    stream = canonical_string(stream_id)
-    source_texts = {source: _text_or_null(source) for source in set(sources)}
-    afters = [
-        f'{common}{schema_version:d},"source":{source_texts[source]},"stream_id":{stream},'
-        f'"type":"{type}","version":{version:d}}}'
-        for schema_version, source, type, version in zip(
-            schema_versions, sources, types, versions, strict=True
-        )
-    ]
-    sha256 = hashlib.sha256
+        heads = itertools.repeat(_NO_IDS)
+    new_hash = _SHA256.copy
     hashes: list[str] = []
     append = hashes.append
-    for before, after in zip(befores, afters, strict=True):
-        previous = sha256(f"{before}{previous}{after}".encode()).hexdigest()
+    # One text per record, formatted and hashed in the one loop that must run in order.
+    for head, event_id, occurred, payload, position, key, version in zip(
+        heads, event_ids, occurred_at, quoted_payloads, positions, keys, versions, strict=False
+    ):  # not strict: ``heads`` and ``keys`` may repeat without end
+        digest = new_hash()
+        digest.update(
+            f'{head}{event_id}","occurred_at":"{occurred}","payload":{payload},'
+            f'"position":{position},"previous":"{previous}{afters[key]}{version}}}'.encode()
+        )
+        previous = digest.hexdigest()
         append(previous)
     return hashes
 
 
 def record_hash(text: str) -> str:
     """The SHA-256 of a record's chain text, in hex."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = _SHA256.copy()
+    digest.update(text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+# Copying a fresh SHA-256 costs half of what making one costs (OpenSSL looks the algorithm up on
+# every construction), and the log makes one for every record it appends or verifies.
+_SHA256 = hashlib.sha256()
