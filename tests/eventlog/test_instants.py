@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from servicedelivery.eventlog._instants import (
     instant_at,
     instant_text,
+    instant_texts,
     parse_epoch_ns,
     parse_instant,
     parse_instants,
@@ -100,3 +101,16 @@ def test_epoch_ns_of_a_text_is_that_of_its_instant(instant: dt.datetime) -> None
     assert parse_epoch_ns(text) == ns == to_epoch_ns(parse_instant(text))
     with pytest.raises(ValueError, match="no UTC offset"):
         parse_epoch_ns(text[:19])
+
+
+fixed_offset_instants = (aware_datetimes() | stdlib_instants).map(to_instant)
+
+
+@given(
+    st.lists(fixed_offset_instants | stdlib_instants, max_size=40)
+    | st.lists(fixed_offset_instants, min_size=16, max_size=40)
+    | st.lists(aware_datetimes().map(to_instant), min_size=16, max_size=40)
+)
+def test_many_instants_are_each_instant_text(instants: list[dt.datetime]) -> None:
+    texts, ns = instant_texts(instants)
+    assert list(zip(texts, ns, strict=True)) == [instant_text(instant) for instant in instants]

@@ -154,49 +154,52 @@ class EventLog(abc.ABC):
         """
         self._check_open()
         kind, entity = split_stream_id(stream_id)
-        batch, expected = prepare(
-            self._registry,
-            stream_id,
-            taxonomy=self._taxonomy,
-            kind=kind,
-            entity=entity,
-            events=events,
-            expected_version=expected_version,
-        )
-        with self._write():
-            recorded = self._records_by_id([pending.new.event_id for pending in batch])
-            if recorded:
-                return retry(stream_id, batch, recorded)
-            head = self._stream_head(stream_id)
-            version = 0 if head is None else head.version
-            if expected is not ExpectedVersion.ANY and version != expected:
-                raise ConcurrencyError(stream_id=stream_id, expected=expected, actual=version)
-            check_fit(stream_id, batch, head, self._records_by_id)
-            state = advance_all(
-                self._lifecycle,
-                self._taxonomy,
+        # The records an append builds all outlive it and form no cycles: see collector_paused.
+        with collector_paused():
+            batch, expected = prepare(
+                self._registry,
+                stream_id,
+                taxonomy=self._taxonomy,
                 kind=kind,
                 entity=entity,
-                batch=batch,
-                state=None if head is None else head.state,
+                events=events,
+                expected_version=expected_version,
             )
-            now, recorded_at, recorded_ns = self._now()
-            position, previous = self._last()
-            records, attributes = records_of(
-                batch,
-                stream_id=stream_id,
-                version=version,
-                position=position,
-                previous=previous,
-                recorded_at=recorded_at,
-                recorded_ns=recorded_ns,
-            )
-            head = StreamHead(stream_id, version + len(batch), state, batch[-1].occurred_ns)
-            self._insert(records, attributes, head)
+            count = len(batch.news)
+            with self._write():
+                recorded = self._records_by_id(batch.event_ids)
+                if recorded:
+                    return retry(stream_id, batch, recorded)
+                head = self._stream_head(stream_id)
+                version = 0 if head is None else head.version
+                if expected is not ExpectedVersion.ANY and version != expected:
+                    raise ConcurrencyError(stream_id=stream_id, expected=expected, actual=version)
+                check_fit(stream_id, batch, head, self._records_by_id)
+                state = advance_all(
+                    self._lifecycle,
+                    self._taxonomy,
+                    kind=kind,
+                    entity=entity,
+                    batch=batch,
+                    state=None if head is None else head.state,
+                )
+                now, recorded_at, recorded_ns = self._now()
+                position, previous = self._last()
+                records, attributes = records_of(
+                    batch,
+                    stream_id=stream_id,
+                    version=version,
+                    position=position,
+                    previous=previous,
+                    recorded_at=recorded_at,
+                    recorded_ns=recorded_ns,
+                )
+                head = StreamHead(stream_id, version + count, state, batch.occurred_ns[-1])
+                self._insert(records, attributes, head)
         return Appended(
             stream_id,
-            range(position + 1, position + len(batch) + 1),
-            range(version + 1, version + len(batch) + 1),
+            range(position + 1, position + count + 1),
+            range(version + 1, version + count + 1),
             instant_at(now),
         )
 

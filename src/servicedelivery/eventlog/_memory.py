@@ -29,6 +29,7 @@ __all__ = ["InMemoryEventLog"]
 # occurred_ns, recorded_ns, override, target_ns, sequence), in the order of the columnar facts.
 _CATEGORICAL = operator.itemgetter(2, 4, 16, 17, 18)
 _NUMERIC = operator.itemgetter(0, 14, 15, 19, 20, 21)
+_EVENT_ID = operator.itemgetter(1)
 
 
 class InMemoryEventLog(EventLog):
@@ -86,7 +87,9 @@ class InMemoryEventLog(EventLog):
         return self._heads.get(stream_id)
 
     def _records_by_id(self, event_ids: Sequence[str]) -> list[StoredRecord]:
-        found = (self._index.get(event_id) for event_id in event_ids)
+        if self._index.keys().isdisjoint(event_ids):  # the usual case, in one C-level pass
+            return []
+        found = map(self._index.get, event_ids)
         return [self._records[index] for index in found if index is not None]
 
     def _intern(self, names: Iterable[str | None]) -> None:
@@ -108,22 +111,24 @@ class InMemoryEventLog(EventLog):
         codes = self._codes
         for combo in combos:
             combos[combo] = tuple(codes[name] for name in combo)
-        facts = [
-            (
-                position,
-                occurred_ns,
-                recorded_ns,
-                int(override),
-                *combos[combo],  # type: ignore[misc]
-                NO_TARGET if target_ns is None else target_ns,
-                -1 if sequence is None else sequence,
+        (positions, occurred, recorded, overrides, targets, sequences) = zip(
+            *map(_NUMERIC, records), strict=True
+        )
+        coded = zip(*map(combos.__getitem__, map(_CATEGORICAL, records)), strict=True)
+        facts = list(
+            zip(
+                positions,
+                occurred,
+                recorded,
+                map(int, overrides),
+                *coded,
+                [NO_TARGET if target is None else target for target in targets],
+                [-1 if sequence is None else sequence for sequence in sequences],
+                strict=True,
             )
-            for (position, occurred_ns, recorded_ns, override, target_ns, sequence), combo in zip(
-                map(_NUMERIC, records), map(_CATEGORICAL, records), strict=True
-            )
-        ]
+        )
         rows = [(position, codes[key], codes[value]) for position, key, value in attributes]
-        event_ids = [record.event_id for record in records]
+        event_ids = list(map(_EVENT_ID, records))
         indexes = range(len(self._records), len(self._records) + len(records))
         self._index.update(zip(event_ids, indexes, strict=True))
         self._streams.setdefault(head.stream_id, []).extend(indexes)
