@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zoneinfo
 
 import pendulum
@@ -15,7 +14,6 @@ from servicedelivery.eventlog._instants import (
     instant_texts,
     parse_epoch_ns,
     parse_instant,
-    parse_instants,
 )
 from servicedelivery.model import structure, to_epoch_ns, unstructure
 from servicedelivery.model._validation import to_instant
@@ -50,49 +48,6 @@ def test_parsing_gives_what_the_converter_builds(instant: dt.datetime) -> None:
     assert type(parsed.tzinfo) is type(built.tzinfo)
     assert parsed.isoformat() == text
     assert instant_at(instant) == parsed
-
-
-def _texts_of(instants: list[dt.datetime]) -> list[str]:
-    return [instant_text(instant)[0] for instant in instants]
-
-
-# Texts that are not what instant_text writes, valid or not: each must be decided as one parse does.
-odd_texts = st.sampled_from(
-    [
-        "2025-01-06T09:00:00",  # naive
-        "2025-01-06 09:00:00+01:00",  # a space for the T
-        "2025-01-06T09:00:00Z",
-        "2025-01-06T09:00+01:00",  # no seconds
-        "2025-01-06T09:00:00.5+01:00",  # milliseconds
-        "2025-01-06T09:00:00+05:60",
-        "2025-01-06T09:00:00+01:00:30",  # an offset with seconds
-        "2025-02-30T09:00:00+01:00",
-        "2025-01-06T24:00:00+01:00",
-        "not a date",
-        "",
-    ]
-)
-
-
-@given(st.lists(aware_datetimes() | stdlib_instants, max_size=8), st.lists(odd_texts, max_size=2))
-def test_bulk_parsing_is_parsing_each(instants: list[dt.datetime], odd: list[str]) -> None:
-    texts = _texts_of(instants) + odd
-    expected: list[pendulum.DateTime] = []
-    for text in texts:
-        try:
-            expected.append(parse_instant(text))
-        except ValueError as error:
-            with pytest.raises(ValueError, match="^" + re.escape(str(error)) + "$"):
-                parse_instants(texts)
-            return
-    parsed = parse_instants(texts)
-    assert parsed == expected
-    for one, other in zip(parsed, expected, strict=True):
-        assert type(one) is type(other) is pendulum.DateTime
-        assert type(one.tzinfo) is type(other.tzinfo)
-        assert one.utcoffset() == other.utcoffset()
-        assert one.isoformat() == other.isoformat()
-        assert one.fold == other.fold == 0
 
 
 @given(aware_datetimes() | stdlib_instants)

@@ -20,7 +20,7 @@ from servicedelivery.errors import (
 )
 from servicedelivery.eventlog._events import Event
 from servicedelivery.eventlog._fast import fast_builder, parse_payload
-from servicedelivery.eventlog._instants import parse_instant, parse_instants
+from servicedelivery.eventlog._instants import parse_instant
 from servicedelivery.eventlog._records import RecordedEvent, StoredRecord
 from servicedelivery.eventlog._registry import EventRegistry
 
@@ -72,7 +72,7 @@ def decode_records(registry: EventRegistry, records: Iterable[StoredRecord]) -> 
         events = _decode_distinct(registry, keys)
         texts = dict.fromkeys(occurred)
         texts.update(dict.fromkeys(recorded))
-        instants = dict(zip(texts, parse_instants(list(texts)), strict=True))
+        instants = dict(zip(texts, map(parse_instant, texts), strict=True))
     except (ServiceDeliveryError, ValueError):
         return _decode_each(registry, rows)
     new = tuple.__new__
@@ -96,7 +96,7 @@ def decode_records(registry: EventRegistry, records: Iterable[StoredRecord]) -> 
 def _decode_distinct(
     registry: EventRegistry, keys: list[tuple[str, int, str]]
 ) -> dict[tuple[str, int, str], Event]:
-    """The event of each distinct (type, schema version, payload), built in bulk per type."""
+    """The event of each distinct (type, schema version, payload), decoded type by type."""
     payloads: dict[tuple[str, int], list[str]] = {}
     for name, version, payload in dict.fromkeys(keys):
         payloads.setdefault((name, version), []).append(payload)
@@ -120,10 +120,12 @@ def _decode_payloads(
     if build is not None:
         try:
             built: list[Event | None] = list(map(build, map(parse_payload, texts)))
-        except ValueError:
+        except Exception:  # not JSON: each payload's own path says which (as _decode does)
             built = [None]
         if not any(map(is_, built, repeat(None))):
             return built  # type: ignore[return-value]
+    # Position 0: a payload that does not decode makes the read decode record by record, which
+    # reports the first bad record's position.
     return [_decode(registry, name, version, text, 0, checked=False) for text in texts]
 
 

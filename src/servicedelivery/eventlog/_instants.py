@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
@@ -22,7 +22,6 @@ __all__ = [
     "instant_texts",
     "parse_epoch_ns",
     "parse_instant",
-    "parse_instants",
 ]
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -149,7 +148,6 @@ def instant_at(instant: dt.datetime) -> pendulum.DateTime:
 _fromisoformat = dt.datetime.fromisoformat
 _DateTime = pendulum.DateTime
 _ZONES: dict[dt.tzinfo, pendulum.FixedTimezone] = {}
-_MAX_ZONES = 1_000
 
 
 def parse_instant(text: str) -> pendulum.DateTime:
@@ -163,7 +161,7 @@ def parse_instant(text: str) -> pendulum.DateTime:
     zone = _ZONES.get(parsed.tzinfo)  # type: ignore[arg-type]
     if zone is None:
         instant = instant_at(parsed)
-        if len(_ZONES) < _MAX_ZONES:  # offsets in use are few; bound the table all the same
+        if len(_ZONES) < 1_000:  # offsets in use are few; bound the table all the same
             _ZONES[parsed.tzinfo] = instant.tzinfo  # type: ignore[index,assignment]
         return instant
     return _DateTime(
@@ -190,40 +188,3 @@ def parse_epoch_ns(text: str) -> int:
         raise ValueError(f"{parsed!r} has no UTC offset")  # as parse_instant says
     # At the whole seconds of the offset, as ``parse_instant``'s fixed zone keeps it.
     return _ns(parsed, int(offset.total_seconds()))
-
-
-_state = dt.datetime.__reduce__
-_new_datetime: Callable[..., pendulum.DateTime] = dt.datetime.__new__
-_first, _second = operator.itemgetter(0), operator.itemgetter(1)
-
-
-def parse_instants(texts: Sequence[str]) -> list[pendulum.DateTime]:
-    """``parse_instant`` of every text, in order, with no Python step per text.
-
-    Each text is parsed by datetime's C parser; the ``pendulum.DateTime`` is then made from the
-    parsed value's compact state (what pickling stores) and its offset's pendulum zone, the cheapest
-    way to make an instance of a subclass of ``datetime``.
-
-    Raises:
-        ValueError: A text is not an ISO 8601 instant with a UTC offset.
-    """
-    try:
-        states = list(map(_state, map(_fromisoformat, texts)))  # (datetime, (bytes, tzinfo))
-    except ValueError:
-        states = []
-    arguments = list(map(_second, states))  # (bytes,) for a naive datetime
-    if len(states) != len(texts) or set(map(len, arguments)) - {2}:
-        return list(map(parse_instant, texts))  # raises for the first bad text, as one parse does
-    missing = set(map(_second, arguments)) - _ZONES.keys()
-    if len(_ZONES) + len(missing) > _MAX_ZONES:
-        return list(map(parse_instant, texts))
-    for offset in missing:
-        _ZONES[offset] = instant_at(_DateTime(2000, 1, 1, tzinfo=offset)).tzinfo  # type: ignore[assignment]
-    return list(
-        map(
-            _new_datetime,
-            itertools.repeat(_DateTime, len(texts)),
-            map(_first, arguments),
-            map(_ZONES.__getitem__, map(_second, arguments)),
-        )
-    )
