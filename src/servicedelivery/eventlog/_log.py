@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Self
 
 from servicedelivery.errors import (
@@ -227,7 +227,7 @@ class EventLog(abc.ABC):
         with collector_paused():
             prepared = []
             for index, (stream_id, events, expected_version) in enumerate(requests):
-                with _noted(many, index, stream_id):
+                try:
                     kind, entity = split_stream_id(stream_id)
                     batch, expected = prepare(
                         self._registry,
@@ -238,6 +238,9 @@ class EventLog(abc.ABC):
                         events=events,
                         expected_version=expected_version,
                     )
+                except ServiceDeliveryError as error:
+                    _note(error, many, index, stream_id)
+                    raise
                 prepared.append((stream_id, kind, entity, batch, expected))
             if many:
                 _check_distinct_ids([batch for _, _, _, batch, _ in prepared])
@@ -263,7 +266,7 @@ class EventLog(abc.ABC):
             return self._records_by_id(event_ids) + pending
 
         for index, (stream_id, kind, entity, batch, expected) in enumerate(prepared):
-            with _noted(many, index, stream_id):
+            try:
                 recorded = self._records_by_id(batch.event_ids)
                 if recorded:
                     results.append(retry(stream_id, batch, recorded))
@@ -284,6 +287,7 @@ class EventLog(abc.ABC):
                 if stamp is None:
                     stamp = self._now()
                     position, previous = self._last()
+                    recorded_at = instant_at(stamp[0])
                 records, attributes = records_of(
                     batch,
                     stream_id=stream_id,
@@ -293,6 +297,9 @@ class EventLog(abc.ABC):
                     recorded_at=stamp[1],
                     recorded_ns=stamp[2],
                 )
+            except ServiceDeliveryError as error:
+                _note(error, many, index, stream_id)
+                raise
             count = len(records)
             heads[stream_id] = new_head = StreamHead(
                 stream_id, version + count, state, batch.occurred_ns[-1]
@@ -303,7 +310,7 @@ class EventLog(abc.ABC):
                     stream_id,
                     range(position + 1, position + count + 1),
                     range(version + 1, version + count + 1),
-                    instant_at(stamp[0]),
+                    recorded_at,
                 )
             )
             position, previous = position + count, records[-1].hash
@@ -499,15 +506,10 @@ def _check_counts(**options: tuple[object, int]) -> None:
         raise ValidationError(errors)
 
 
-@contextmanager
-def _noted(many: bool, index: int, stream_id: str) -> Iterator[None]:
+def _note(error: ServiceDeliveryError, many: bool, index: int, stream_id: str) -> None:
     """Add the batch's place to an error raised for one batch of ``append_many``."""
-    try:
-        yield
-    except ServiceDeliveryError as error:
-        if many:
-            error.add_note(f"batches[{index}] ({stream_id!r}) of append_many; nothing was written")
-        raise
+    if many:
+        error.add_note(f"batches[{index}] ({stream_id!r}) of append_many; nothing was written")
 
 
 def _check_distinct_ids(batches: list[Batch]) -> None:
