@@ -371,25 +371,13 @@ class EventLogContract:
         log = self.new_log()
         planned = new(plan())
         log.append("milestone:A", [planned])
-        escalation = EscalationRaised(
-            policy="late",
-            item="milestone:A",
-            episode=1,
-            target="customer",
-            evidence=(planned.event_id, str(uuid.uuid4())),
-        )
+        escalation = _escalation(planned.event_id, str(uuid.uuid4()))
         error = self.assert_refused(
             log, ValidationError, "escalation:late:milestone:A", [new(escalation, 1)]
         )
         assert isinstance(error, ValidationError)
         assert [e.path for e in error.errors] == ["events[0].event.evidence[1]"]
-        cited = EscalationRaised(
-            policy="late",
-            item="milestone:A",
-            episode=1,
-            target="customer",
-            evidence=(planned.event_id,),
-        )
+        cited = _escalation(planned.event_id)
         assert log.append("escalation:late:milestone:A", [new(cited, 1)]).version == 1
 
     # -- Several streams in one transaction ------------------------------------------------------
@@ -469,13 +457,7 @@ class EventLogContract:
     def test_append_many_escalations_may_cite_an_earlier_batch(self) -> None:
         log = self.new_log()
         planned = new(plan())
-        cited = EscalationRaised(
-            policy="late",
-            item="milestone:A",
-            episode=1,
-            target="customer",
-            evidence=(planned.event_id,),
-        )
+        cited = _escalation(planned.event_id)
         results = log.append_many(
             [("milestone:A", [planned]), ("escalation:late:milestone:A", [new(cited, 1)])]
         )
@@ -594,6 +576,13 @@ class EventLogContract:
                 return contract.new_log()
 
         run_state_machine_as_test(Machine, settings=settings(stateful_step_count=25, deadline=None))
+
+
+def _escalation(*evidence: str) -> EscalationRaised:
+    """An escalation of milestone A citing ``evidence``."""
+    return EscalationRaised(
+        policy="late", item="milestone:A", episode=1, target="customer", evidence=evidence
+    )
 
 
 def check_event_log(make_log: Callable[..., EventLog]) -> list[str]:
