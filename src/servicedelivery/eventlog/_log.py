@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Self
+from typing import Any, Self
 
 from servicedelivery.errors import (
     ConcurrencyError,
     EventLogError,
     FieldError,
+    ServiceDeliveryError,
     ValidationError,
 )
 from servicedelivery.eventlog._batch import (
     AttributeRow,
+    Batch,
     advance_all,
     check_fit,
+    expected_version_of,
     prepare,
+    prepare_many,
     records_of,
+    records_of_many,
     retry,
 )
 from servicedelivery.eventlog._columns import (
@@ -152,29 +157,173 @@ class EventLog(abc.ABC):
             EventIdConflictError: An event id already recorded with other content, or a batch that
                 mixes recorded and new events.
         """
+        return self._append_batches([(stream_id, events, expected_version)], many=False)[0]
+
+    def append_many(
+        self,
+        batches: Iterable[tuple[str, Iterable[NewEvent]]],
+        *,
+        expected_versions: Mapping[str, int | ExpectedVersion] | None = None,
+    ) -> list[Appended]:
+        """Record batches for several streams in one transaction: all of them, or none.
+
+        Each batch is checked as :meth:`append` checks it, in order; a stream may come more than
+        once, each batch following the one before. Nothing is written unless every batch passes,
+        and then all of them become visible at once, at consecutive positions in the order given.
+        A batch already recorded is a retry, as for ``append``: nothing is written for it and its
+        result is where it was recorded. One transaction instead of one per stream is what makes
+        loading many small histories (an import, a migration) fast, above all on SQLite.
+
+        Args:
+            batches: ``(stream id, events)`` pairs; at least one.
+            expected_versions: For some streams, the version the writer expects each to be at
+                before this call (as ``append``'s ``expected_version``).
+
+        Returns:
+            Where each batch was recorded, in the order given.
+
+        Raises:
+            ValidationError, UnknownEventTypeError, ConcurrencyError, InvalidTransition,
+            EventIdConflictError: As for ``append``; a note names the batch (``batches[i]``).
+                An event id used by two batches of the call is a ``ValidationError``.
+        """
+        given: object = batches
+        pairs: list[Any] = list(given) if isinstance(given, Iterable) else []
+        errors = [
+            FieldError(f"batches[{index}]", pair, "a (stream id, events) pair")
+            for index, pair in enumerate(pairs)
+            if not (isinstance(pair, tuple | list) and len(pair) == 2)
+        ]
+        if not pairs:
+            errors.append(FieldError("batches", batches, "a non-empty sequence of pairs"))
+        wanted: object = {} if expected_versions is None else expected_versions
+        streams = {pair[0] for pair in pairs if not errors and isinstance(pair[0], str)}
+        if not isinstance(wanted, Mapping):
+            errors.append(
+                FieldError("expected_versions", wanted, "a mapping of stream ids to versions")
+            )
+            wanted = {}
+        errors.extend(
+            FieldError(f"expected_versions[{stream!r}]", stream, "a stream id of a batch")
+            for stream in wanted
+            if not errors and stream not in streams
+        )
+        if errors:
+            raise ValidationError(errors, title="invalid append_many; nothing was written")
+        requests: list[tuple[str, Iterable[NewEvent], object]] = []
+        first_of: set[str] = set()
+        for stream_id, events in pairs:
+            # A stream's expected version applies to its first batch of the call.
+            first = isinstance(stream_id, str) and stream_id not in first_of
+            expected = wanted.get(stream_id, ExpectedVersion.ANY) if first else ExpectedVersion.ANY
+            requests.append((stream_id, events, expected))
+            if first:
+                first_of.add(stream_id)
+        return self._append_batches(requests, many=True)
+
+    def _append_batches(
+        self, requests: list[tuple[str, Iterable[NewEvent], object]], *, many: bool
+    ) -> list[Appended]:
+        """Check every batch, then record them all in one write transaction (or none)."""
         self._check_open()
-        kind, entity = split_stream_id(stream_id)
         # The records an append builds all outlive it and form no cycles: see collector_paused.
         with collector_paused():
-            batch, expected = prepare(
-                self._registry,
-                stream_id,
-                taxonomy=self._taxonomy,
-                kind=kind,
-                entity=entity,
-                events=events,
-                expected_version=expected_version,
+            # Lists, so that a second look (event by event, to report) sees the same events.
+            given: list[tuple[str, Any, object]] = [
+                (stream_id, _listed(events), expected) for stream_id, events, expected in requests
+            ]
+            prepared = (self._prepared_together(given) if many else None) or self._prepared(
+                given, many=many
             )
-            count = len(batch.news)
             with self._write():
-                recorded = self._records_by_id(batch.event_ids)
-                if recorded:
-                    return retry(stream_id, batch, recorded)
-                head = self._stream_head(stream_id)
+                return self._record(prepared, many=many)
+
+    def _prepared(
+        self, given: list[tuple[str, Any, object]], *, many: bool
+    ) -> list[tuple[str, str, str, Batch, int | ExpectedVersion]]:
+        """Each batch checked and encoded on its own; raises with every problem of a batch."""
+        prepared = []
+        for index, (stream_id, events, expected_version) in enumerate(given):
+            try:
+                kind, entity = split_stream_id(stream_id)
+                batch, expected = prepare(
+                    self._registry,
+                    stream_id,
+                    taxonomy=self._taxonomy,
+                    kind=kind,
+                    entity=entity,
+                    events=events,
+                    expected_version=expected_version,
+                )
+            except ServiceDeliveryError as error:
+                _note(error, many, index, stream_id)
+                raise
+            prepared.append((stream_id, kind, entity, batch, expected))
+        if many:
+            _check_distinct_ids([batch for _, _, _, batch, _ in prepared])
+        return prepared
+
+    def _prepared_together(
+        self, given: list[tuple[str, Any, object]]
+    ) -> list[tuple[str, str, str, Batch, int | ExpectedVersion]] | None:
+        """The batches of ``append_many`` checked and encoded in one pass, when all is fine.
+
+        ``None`` when anything is not: ``_prepared`` then checks each batch to say what.
+        """
+        heads = []
+        for stream_id, events, expected_version in given:
+            try:
+                kind, entity = split_stream_id(stream_id)
+            except ValidationError:
+                return None
+            errors: list[FieldError] = []
+            expected = expected_version_of(expected_version, errors)
+            if errors or not isinstance(events, list):
+                return None
+            heads.append((stream_id, kind, entity, expected))
+        batches = prepare_many(
+            self._registry,
+            self._taxonomy,
+            [
+                (kind, entity, events)
+                for (_, kind, entity, _), (_, events, _) in zip(heads, given, strict=True)
+            ],
+        )
+        if batches is None:
+            return None
+        return [
+            (stream_id, kind, entity, batch, expected)
+            for (stream_id, kind, entity, expected), batch in zip(heads, batches, strict=True)
+        ]
+
+    def _record(
+        self, prepared: list[tuple[str, str, str, Batch, int | ExpectedVersion]], *, many: bool
+    ) -> list[Appended]:
+        """Fit the prepared batches to the log, then write them (inside the write transaction)."""
+        results: list[Appended | None] = [None] * len(prepared)
+        writes: list[tuple[int, str, Batch, int, StreamHead]] = []
+        heads: dict[str, StreamHead | None] = {}  # the streams as this call leaves them
+        written: set[str] = set()  # the event ids of the batches to write
+
+        def recorded(event_ids: Sequence[str]) -> set[str]:
+            # Evidence may cite an event of an earlier batch of the same call.
+            found = {record.event_id for record in self._records_by_id(event_ids)}
+            return found | written.intersection(event_ids)
+
+        # One look for retries of the whole call, rather than one per batch.
+        retries = not many or bool(
+            self._records_by_id([i for _, _, _, batch, _ in prepared for i in batch.event_ids])
+        )
+        for index, (stream_id, kind, entity, batch, expected) in enumerate(prepared):
+            try:
+                if retries and (done := self._records_by_id(batch.event_ids)):
+                    results[index] = retry(stream_id, batch, done)
+                    continue
+                head = heads[stream_id] if stream_id in heads else self._stream_head(stream_id)
                 version = 0 if head is None else head.version
                 if expected is not ExpectedVersion.ANY and version != expected:
                     raise ConcurrencyError(stream_id=stream_id, expected=expected, actual=version)
-                check_fit(stream_id, batch, head, self._records_by_id)
+                check_fit(stream_id, batch, head, recorded)
                 state = advance_all(
                     self._lifecycle,
                     self._taxonomy,
@@ -183,9 +332,32 @@ class EventLog(abc.ABC):
                     batch=batch,
                     state=None if head is None else head.state,
                 )
-                now, recorded_at, recorded_ns = self._now()
-                position, previous = self._last()
-                records, attributes = records_of(
+            except ServiceDeliveryError as error:
+                _note(error, many, index, stream_id)
+                raise
+            count = len(batch.news)
+            heads[stream_id] = new_head = StreamHead(
+                stream_id, version + count, state, batch.occurred_ns[-1]
+            )
+            writes.append((index, stream_id, batch, version, new_head))
+            if many:
+                written.update(batch.event_ids)
+        if writes:
+            self._write_all(writes, results)
+        return [result for result in results if result is not None]
+
+    def _write_all(
+        self,
+        writes: list[tuple[int, str, Batch, int, StreamHead]],
+        results: list[Appended | None],
+    ) -> None:
+        """Stamp, hash-chain and insert batches that passed every check, in order."""
+        instant, recorded_at, recorded_ns = self._now()
+        position, previous = self._last()
+        if len(writes) == 1:
+            _, stream_id, batch, version, _ = writes[0]
+            made = [
+                records_of(
                     batch,
                     stream_id=stream_id,
                     version=version,
@@ -194,14 +366,35 @@ class EventLog(abc.ABC):
                     recorded_at=recorded_at,
                     recorded_ns=recorded_ns,
                 )
-                head = StreamHead(stream_id, version + count, state, batch.occurred_ns[-1])
-                self._insert(records, attributes, head)
-        return Appended(
-            stream_id,
-            range(position + 1, position + count + 1),
-            range(version + 1, version + count + 1),
-            instant_at(now),
-        )
+            ]
+        else:
+            made = records_of_many(
+                [batch for _, _, batch, _, _ in writes],
+                stream_ids=[stream_id for _, stream_id, _, _, _ in writes],
+                versions=[version for _, _, _, version, _ in writes],
+                position=position,
+                previous=previous,
+                recorded_at=recorded_at,
+                recorded_ns=recorded_ns,
+            )
+        stamp = instant_at(instant)
+        for (index, stream_id, _, version, _), (records, _) in zip(writes, made, strict=True):
+            count = len(records)
+            results[index] = Appended(
+                stream_id,
+                range(records[0].position, records[0].position + count),
+                range(version + 1, version + count + 1),
+                stamp,
+            )
+        if len(writes) == 1:
+            self._insert(*made[0], writes[0][4])
+        else:
+            self._insert_many(
+                [
+                    (records, rows, write[4])
+                    for write, (records, rows) in zip(writes, made, strict=True)
+                ]
+            )
 
     def read_stream(
         self, stream_id: str, *, from_version: int = 1, limit: int | None = None
@@ -333,6 +526,17 @@ class EventLog(abc.ABC):
     ) -> None:
         """Store the records and their attribute rows, and the stream's new head."""
 
+    def _insert_many(
+        self, writes: Sequence[tuple[Sequence[StoredRecord], Sequence[AttributeRow], StreamHead]]
+    ) -> None:
+        """``_insert`` of several batches in order, in one write transaction (``append_many``).
+
+        By default one ``_insert`` after the other; a backend that can store them all at once
+        overrides it.
+        """
+        for records, attributes, head in writes:
+            self._insert(records, attributes, head)
+
     @abc.abstractmethod
     def _select_stream(
         self, stream_id: str, from_version: int, limit: int | None
@@ -389,3 +593,32 @@ def _check_counts(**options: tuple[object, int]) -> None:
     ]
     if errors:
         raise ValidationError(errors)
+
+
+def _listed(events: object) -> object:
+    """The events as a list (an iterator is read once), or the bad value for the checks to name."""
+    return list(events) if isinstance(events, Iterable) else events
+
+
+def _note(error: ServiceDeliveryError, many: bool, index: int, stream_id: str) -> None:
+    """Add the batch's place to an error raised for one batch of ``append_many``."""
+    if many:
+        error.add_note(f"batches[{index}] ({stream_id!r}) of append_many; nothing was written")
+
+
+def _check_distinct_ids(batches: list[Batch]) -> None:
+    """Refuse an event id used by two batches of one ``append_many`` call."""
+    ids = [event_id for batch in batches for event_id in batch.event_ids]
+    if len(set(ids)) == len(ids):
+        return
+    first: dict[str, int] = {}
+    for index, batch in enumerate(batches):
+        for position, event_id in enumerate(batch.event_ids):
+            if event_id in first and first[event_id] != index:
+                raise ValidationError.single(
+                    f"batches[{index}].events[{position}].event_id",
+                    event_id,
+                    f"an id not already used by batches[{first[event_id]}] of the call; "
+                    "nothing was written",
+                )
+            first.setdefault(event_id, index)

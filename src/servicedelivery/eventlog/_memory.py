@@ -8,10 +8,13 @@ writers and readers across threads; nothing survives the process.
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import operator
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +33,10 @@ __all__ = ["InMemoryEventLog"]
 _CATEGORICAL = operator.itemgetter(2, 4, 16, 17, 18)
 _NUMERIC = operator.itemgetter(0, 14, 15, 19, 20, 21)
 _EVENT_ID = operator.itemgetter(1)
+# A stored tuple back into a StoredRecord, without a Python call per record.
+_stored_record: Callable[[tuple[Any, ...]], StoredRecord] = functools.partial(
+    tuple.__new__, StoredRecord
+)
 
 
 class InMemoryEventLog(EventLog):
@@ -52,7 +59,10 @@ class InMemoryEventLog(EventLog):
     ) -> None:
         super().__init__(lifecycle=lifecycle, taxonomy=taxonomy, registry=registry, clock=clock)
         self._lock = threading.RLock()
-        self._records: list[StoredRecord] = []
+        # Records are kept as plain tuples, which the cyclic garbage collector stops tracking once
+        # it has seen that they hold only strings and numbers; as StoredRecord (a tuple subclass)
+        # every record would be walked again by every full collection, for the log's lifetime.
+        self._records: list[tuple[Any, ...]] = []
         self._index: dict[str, int] = {}
         self._streams: dict[str, list[int]] = {}
         self._heads: dict[str, StreamHead] = {}
@@ -81,7 +91,7 @@ class InMemoryEventLog(EventLog):
         if not self._records:
             return 0, GENESIS
         last = self._records[-1]
-        return last.position, last.hash
+        return last[0], last[13]  # position, hash
 
     def _stream_head(self, stream_id: str) -> StreamHead | None:
         return self._heads.get(stream_id)
@@ -90,7 +100,7 @@ class InMemoryEventLog(EventLog):
         if self._index.keys().isdisjoint(event_ids):  # the usual case, in one C-level pass
             return []
         found = map(self._index.get, event_ids)
-        return [self._records[index] for index in found if index is not None]
+        return [_stored_record(self._records[index]) for index in found if index is not None]
 
     def _intern(self, names: Iterable[str | None]) -> None:
         codes = self._codes
@@ -103,6 +113,19 @@ class InMemoryEventLog(EventLog):
     def _insert(
         self, records: Sequence[StoredRecord], attributes: Sequence[AttributeRow], head: StreamHead
     ) -> None:
+        self._insert_many([(records, attributes, head)])
+
+    def _insert_many(
+        self, writes: Sequence[tuple[Sequence[StoredRecord], Sequence[AttributeRow], StreamHead]]
+    ) -> None:
+        records = (
+            [record for batch, _, _ in writes for record in batch]
+            if len(writes) > 1
+            else writes[0][0]
+        )
+        attributes = (
+            [row for _, rows, _ in writes for row in rows] if len(writes) > 1 else writes[0][1]
+        )
         # Everything is computed before anything is changed, so a failure changes nothing. The
         # categorical fields come in few combinations: each distinct one is coded once.
         combos = dict.fromkeys(map(_CATEGORICAL, records))
@@ -129,14 +152,17 @@ class InMemoryEventLog(EventLog):
         )
         rows = [(position, codes[key], codes[value]) for position, key, value in attributes]
         event_ids = list(map(_EVENT_ID, records))
-        indexes = range(len(self._records), len(self._records) + len(records))
-        self._index.update(zip(event_ids, indexes, strict=True))
-        self._streams.setdefault(head.stream_id, []).extend(indexes)
-        self._records.extend(records)
+        start = len(self._records)
+        self._index.update(zip(event_ids, itertools.count(start)))
+        for batch, _, head in writes:
+            indexes = range(start, start + len(batch))
+            self._streams.setdefault(head.stream_id, []).extend(indexes)
+            self._heads[head.stream_id] = head
+            start += len(batch)
+        self._records.extend(map(tuple, records))
         self._event_ids.extend(event_ids)
         self._facts.extend(facts)
         self._attribute_rows.extend(rows)
-        self._heads[head.stream_id] = head
 
     def _select_stream(
         self, stream_id: str, from_version: int, limit: int | None
@@ -145,13 +171,13 @@ class InMemoryEventLog(EventLog):
             indexes = self._streams.get(stream_id, [])[from_version - 1 :]
             if limit is not None:
                 indexes = indexes[:limit]
-            return [self._records[index] for index in indexes]
+            return list(map(_stored_record, map(self._records.__getitem__, indexes)))
 
     def _select_all(self, from_position: int, limit: int | None) -> list[StoredRecord]:
         start = max(from_position, 1) - 1
         stop = None if limit is None else start + limit
         with self._lock:
-            return self._records[start:stop]
+            return list(map(_stored_record, self._records[start:stop]))
 
     def _select_attributes(self, from_position: int, to_position: int) -> list[AttributeRow]:
         rows = self._attribute_rows
