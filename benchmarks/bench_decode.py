@@ -1,4 +1,7 @@
-"""Reading the event trail, broken down: envelopes, instants, payloads and verify's full checks."""
+"""Reading the event trail, broken down: envelopes, instants, payloads, verify's payload checks.
+
+``bench_eventlog`` times the whole reads and ``verify``; this breaks a read down into its parts.
+"""
 
 from __future__ import annotations
 
@@ -35,23 +38,7 @@ def run(*, quick: bool) -> list[Result]:
         log.append(stream_id, new_events)
     records: list[StoredRecord] = log._select_all(1, None)
     count = len(records)
-    payloads = [record.payload for record in records]
-
-    def loads() -> None:
-        for payload in payloads:
-            json.loads(payload)
-
-    reference = best_of(loads, repeat=repeat)
     results = [
-        Result(
-            f"memory read_all and decode ({count:,} events)",
-            best_of(log.read_all, repeat=repeat),
-            items=count,
-            unit="events",
-            reference="json.loads of the payloads",
-            reference_seconds=reference,
-            aim=">= 300,000 events/s",
-        ),
         Result(
             f"decode_records, column-wise ({count:,} events)",
             best_of(paused(lambda: decode_records(DEFAULT_REGISTRY, records)), repeat=repeat),
@@ -112,16 +99,6 @@ def run(*, quick: bool) -> list[Result]:
             reference_seconds=best_of(
                 paused(lambda: [json.loads(p) for _, p in distinct]), repeat=repeat
             ),
-        )
-    )
-    results.append(
-        Result(
-            f"memory verify ({count:,} events)",
-            best_of(log.verify, repeat=1),
-            items=count,
-            unit="events",
-            reference="json.loads of the payloads",
-            reference_seconds=reference,
         )
     )
     return results
