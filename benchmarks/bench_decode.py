@@ -1,6 +1,7 @@
-"""Reading the event trail, broken down: envelopes, instants, payloads, verify's payload checks.
+"""Reading the event trail, broken down: instants, payloads, and verify's checks of payloads.
 
-``bench_eventlog`` times the whole reads and ``verify``; this breaks a read down into its parts.
+``bench_eventlog`` times the whole reads and ``verify``; this times their parts: the instants, and
+the distinct payloads parsed and built (checked, as ``verify`` builds them, or not, as reads do).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 
 from benchmarks._harness import Result, best_of
 from servicedelivery.eventlog import DEFAULT_REGISTRY, InMemoryEventLog
-from servicedelivery.eventlog._decode import _decode_each, collector_paused, decode_records
+from servicedelivery.eventlog._decode import collector_paused
 from servicedelivery.eventlog._fast import fast_builder, parse_payload
 from servicedelivery.eventlog._instants import parse_instant
 from servicedelivery.eventlog._records import StoredRecord
@@ -38,18 +39,7 @@ def run(*, quick: bool) -> list[Result]:
         log.append(stream_id, new_events)
     records: list[StoredRecord] = log._select_all(1, None)
     count = len(records)
-    results = [
-        Result(
-            f"decode_records, column-wise ({count:,} events)",
-            best_of(paused(lambda: decode_records(DEFAULT_REGISTRY, records)), repeat=repeat),
-            items=count,
-            unit="events",
-            reference="record by record, no sharing",
-            reference_seconds=best_of(
-                paused(lambda: _decode_each(DEFAULT_REGISTRY, records)), repeat=repeat
-            ),
-        ),
-    ]
+    results: list[Result] = []
     texts = list(dict.fromkeys([r.occurred_at for r in records] + [r.recorded_at for r in records]))
     results.append(
         Result(

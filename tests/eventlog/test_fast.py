@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicedelivery.errors import IntegrityError, ServiceDeliveryError, ValidationError
+from servicedelivery.errors import IntegrityError, ValidationError
 from servicedelivery.eventlog import (
     DEFAULT_REGISTRY,
     Event,
@@ -31,7 +31,6 @@ from servicedelivery.eventlog._fast import fast_builder, parse_payload
 from servicedelivery.eventlog._instants import instant_at, instant_text, parse_instant
 from servicedelivery.eventlog._records import StoredRecord
 from servicedelivery.model import Owner, unstructure
-from servicedelivery.synthetic import synthetic_portfolio, synthetic_trail
 from servicedelivery.testing import aware_datetimes, events
 
 # The library's types whose payloads hold only fields the fast path builds. Listed, so that a change
@@ -371,58 +370,3 @@ def test_a_type_with_attrs_validators_has_no_fast_builder() -> None:
 
     assert fast_builder(Validated) is None
     assert fast_builder(Validated, checked=True) is None
-
-
-@pytest.fixture(scope="module")
-def trail() -> list[StoredRecord]:
-    log = InMemoryEventLog()
-    for stream_id, new_events in synthetic_trail(synthetic_portfolio(orders=12, seed=7), seed=7):
-        log.append(stream_id, new_events)
-    return log._select_all(1, None)
-
-
-def test_column_wise_decoding_equals_decoding_record_by_record(trail: list[StoredRecord]) -> None:
-    decoded = _decode.decode_records(DEFAULT_REGISTRY, trail)
-    each = _decode._decode_each(DEFAULT_REGISTRY, trail)
-    assert len(decoded) == len(each) == len(trail)
-    for one, other in zip(decoded, each, strict=True):
-        assert type(one) is type(other)
-        _same(one, other)
-    # Equal payloads decode to one event, equal texts to one instant.
-    assert len({id(e.event) for e in decoded}) == len({r[4:7] for r in trail})
-    assert len({id(e.occurred_at) for e in decoded} | {id(e.recorded_at) for e in decoded}) == len(
-        {r.occurred_at for r in trail} | {r.recorded_at for r in trail}
-    )
-
-
-_CORRUPTIONS = {
-    "payload": lambda r: r._replace(payload="["),
-    "shape": lambda r: r._replace(payload='{"x":1}'),
-    "type": lambda r: r._replace(type="no.such_type"),
-    "version": lambda r: r._replace(schema_version=99),
-    "occurred_at": lambda r: r._replace(occurred_at="2025-01-06T09:00:00"),
-    "recorded_at": lambda r: r._replace(recorded_at="yesterday"),
-}
-
-
-@given(
-    st.lists(
-        st.tuples(st.integers(0, 10_000), st.sampled_from(sorted(_CORRUPTIONS))),
-        min_size=1,
-        max_size=3,
-    )
-)
-def test_the_first_bad_record_is_the_one_reported(
-    trail: list[StoredRecord], corruptions: list[tuple[int, str]]
-) -> None:
-    records = list(trail)
-    for index, kind in corruptions:
-        records[index % len(records)] = _CORRUPTIONS[kind](records[index % len(records)])
-    with pytest.raises(ServiceDeliveryError) as expected:
-        _decode._decode_each(DEFAULT_REGISTRY, records)
-    with pytest.raises(type(expected.value)) as raised:
-        _decode.decode_records(DEFAULT_REGISTRY, records)
-    assert str(raised.value) == str(expected.value)
-    first = min(index % len(records) for index, _ in corruptions)
-    if isinstance(raised.value, IntegrityError):
-        assert raised.value.position == records[first].position

@@ -6,18 +6,11 @@ import gc
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from itertools import repeat
-from operator import is_, itemgetter
 from typing import Any
 
 import pendulum
 
-from servicedelivery.errors import (
-    IntegrityError,
-    ServiceDeliveryError,
-    UnknownEventTypeError,
-    ValidationError,
-)
+from servicedelivery.errors import IntegrityError, UnknownEventTypeError, ValidationError
 from servicedelivery.eventlog._events import Event
 from servicedelivery.eventlog._fast import fast_builder, parse_payload
 from servicedelivery.eventlog._instants import parse_instant
@@ -48,118 +41,52 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-_KEY = itemgetter(4, 5, 6)  # type, schema_version, payload
-_OCCURRED, _RECORDED = itemgetter(7), itemgetter(8)
-
-
 def decode_records(registry: EventRegistry, records: Iterable[StoredRecord]) -> list[RecordedEvent]:
     """Envelopes of stored records, their payloads decoded (and upcast) by ``registry``.
 
-    Decoded column-wise: each distinct payload is decoded once, type by type, and each
-    distinct instant text parsed once (most payloads repeat: every start, every completion, every
-    block for a common reason; the events of a batch share their recorded_at). If anything does not
-    decode, the records are decoded one by one so that the first bad record is the one reported.
-
     Raises:
         UnknownEventTypeError: A stored type the registry does not know.
-        IntegrityError: A stored payload that does not decode, or an instant that does not parse.
+        IntegrityError: A stored payload that does not decode.
     """
-    rows = records if isinstance(records, list) else list(records)
-    keys = list(map(_KEY, rows))
-    occurred = list(map(_OCCURRED, rows))
-    recorded = list(map(_RECORDED, rows))
-    try:
-        events = _decode_distinct(registry, keys)
-        texts = dict.fromkeys(occurred)
-        texts.update(dict.fromkeys(recorded))
-        instants = dict(zip(texts, map(parse_instant, texts), strict=True))
-    except (ServiceDeliveryError, ValueError):
-        return _decode_each(registry, rows)
-    new = tuple.__new__
-    # Built as a tuple from the record's fields (see StoredRecord for their order): the named
-    # tuple's own constructor is a Python function and costs as much again.
-    return [
-        new(
-            RecordedEvent,
-            (r[0], r[2], r[3], r[1], r[4], r[5], event, at, on, r[9], r[10], r[11], r[12], r[13]),
-        )
-        for r, event, at, on in zip(
-            rows,
-            map(events.__getitem__, keys),
-            map(instants.__getitem__, occurred),
-            map(instants.__getitem__, recorded),
-            strict=True,
-        )
-    ]
-
-
-def _decode_distinct(
-    registry: EventRegistry, keys: list[tuple[str, int, str]]
-) -> dict[tuple[str, int, str], Event]:
-    """The event of each distinct (type, schema version, payload), decoded type by type."""
-    payloads: dict[tuple[str, int], list[str]] = {}
-    for name, version, payload in dict.fromkeys(keys):
-        payloads.setdefault((name, version), []).append(payload)
+    # Within one read, equal payloads decode to one (immutable) event and equal texts to one
+    # instant: most payloads repeat (every start, completion, block for a common reason), and the
+    # events of a batch share their recorded_at.
     events: dict[tuple[str, int, str], Event] = {}
-    for (name, version), texts in payloads.items():
-        built = _decode_payloads(registry, name, version, texts)
-        events.update(zip(zip(repeat(name), repeat(version), texts), built, strict=True))
-    return events
-
-
-def _decode_payloads(
-    registry: EventRegistry, name: str, version: int, texts: list[str]
-) -> list[Event]:
-    """The events of payloads of one type and schema version, in order.
-
-    All are built by the type's fast builder if all are of the usual shape, else each goes through
-    ``decode_payload``'s path.
-    """
-    event_type = registry.get(name)
-    build = fast_builder(event_type.cls) if version == event_type.version else None
-    if build is not None:
-        try:
-            built: list[Event | None] = list(map(build, map(parse_payload, texts)))
-        except Exception:  # not JSON: each payload's own path says which (as _decode does)
-            built = [None]
-        if not any(map(is_, built, repeat(None))):
-            return built  # type: ignore[return-value]
-    # Position 0: a payload that does not decode makes the read decode record by record, which
-    # reports the first bad record's position.
-    return [_decode(registry, name, version, text, 0, checked=False) for text in texts]
-
-
-def _decode_each(registry: EventRegistry, records: list[StoredRecord]) -> list[RecordedEvent]:
-    """``decode_records`` one record after the other, raising the first bad record's error."""
+    instants: dict[str, pendulum.DateTime] = {}
+    new = tuple.__new__
     result: list[RecordedEvent] = []
+    append = result.append
     for record in records:
-        event = decode_payload(registry, record)
-        occurred, recorded = _instant(record, "occurred_at"), _instant(record, "recorded_at")
-        result.append(
-            RecordedEvent(
-                record.position,
-                record.stream_id,
-                record.version,
-                record.event_id,
-                record.type,
-                record.schema_version,
-                event,
-                occurred,
-                recorded,
-                *record[9:14],
+        key = record[4:7]  # type, schema_version, payload
+        event = events.get(key)
+        if event is None:
+            event = events[key] = decode_payload(registry, record)
+        occurred = instants.get(record[7])
+        if occurred is None:
+            occurred = instants[record[7]] = parse_instant(record[7])
+        recorded = instants.get(record[8])
+        if recorded is None:
+            recorded = instants[record[8]] = parse_instant(record[8])
+        # Built as a tuple from the record's fields (see StoredRecord for their order): the named
+        # tuple's own constructor is a Python function and costs as much again.
+        append(
+            new(
+                RecordedEvent,
+                (
+                    record[0],
+                    record[2],
+                    record[3],
+                    record[1],
+                    record[4],
+                    record[5],
+                    event,
+                    occurred,
+                    recorded,
+                    *record[9:14],
+                ),
             )
         )
     return result
-
-
-def _instant(record: StoredRecord, field: str) -> pendulum.DateTime:
-    try:
-        return parse_instant(getattr(record, field))
-    except ValueError as error:
-        raise IntegrityError(
-            f"position {record.position}: the stored {field} does not parse: {error}",
-            position=record.position,
-        ) from error
 
 
 def decode_payload(
@@ -176,36 +103,23 @@ def decode_payload(
         UnknownEventTypeError: The stored type, or its schema version, is unknown to ``registry``.
         IntegrityError: The payload does not decode.
     """
-    return _decode(
-        registry,
-        record.type,
-        record.schema_version,
-        record.payload,
-        record.position,
-        checked=checked,
-    )
-
-
-def _decode(
-    registry: EventRegistry, name: str, version: int, payload: str, position: int, *, checked: bool
-) -> Event:
-    event_type = registry.get(name)
-    if version == event_type.version:
+    event_type = registry.get(record.type)
+    if record.schema_version == event_type.version:
         build = fast_builder(event_type.cls, checked=checked)
         if build is not None:
             try:
-                event: Event | None = build(parse_payload(payload))
+                event: Event | None = build(parse_payload(record.payload))
             except Exception:  # not JSON, or a check that fails: the fully checked path says why
                 event = None
             if event is not None:
                 return event
     try:
-        data: Any = json.loads(payload)
-        return registry.decode(event_type.name, data, schema_version=version)
+        data: Any = json.loads(record.payload)
+        return registry.decode(event_type.name, data, schema_version=record.schema_version)
     except UnknownEventTypeError:
         raise
     except (ValidationError, ValueError) as error:
         raise IntegrityError(
-            f"position {position}: the stored payload does not decode: {error}",
-            position=position,
+            f"position {record.position}: the stored payload does not decode: {error}",
+            position=record.position,
         ) from error
