@@ -204,6 +204,26 @@ def test_rows_written_behind_the_log_stop_the_next_append(
             log.verify()
 
 
+def test_what_an_append_read_is_not_reused_after_another_writer(tmp_path: Path) -> None:
+    path = tmp_path / "trail.db"
+    first, second = filled(path), SQLiteEventLog(path, clock=ManualClock())
+    blocked = MilestoneBlocked(reason="site_access", owner=Owner.CUSTOMER)
+    assert second.append("milestone:M-1", [new(blocked, 3)]).positions == range(4, 5)
+    assert first.append("milestone:M-3", [new(plan(), 4)]).positions == range(5, 6)
+    assert second.head() == 5
+    assert second.stream_version("milestone:M-3") == 1
+    assert second.append("milestone:M-3", [new(MilestoneStarted(), 5)]).positions == range(6, 7)
+    assert first.append("milestone:M-4", [new(plan(), 6)]).positions == range(7, 8)
+    assert [r.stream_id for r in second.read_all(from_position=5)] == [
+        "milestone:M-3",
+        "milestone:M-3",
+        "milestone:M-4",
+    ]
+    assert second.verify().records == 7
+    first.close()
+    second.close()
+
+
 def test_files_that_are_not_event_logs_are_refused(tmp_path: Path) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("hello " * 100)

@@ -245,6 +245,7 @@ class SQLiteEventLog(EventLog):
         self._pending_streams: dict[str, int] = {}
         # Inside a write transaction, what ``_stream_head`` read besides the head: the log's last
         # position and hash, and the id a new stream gets. Nothing else writes until it ends.
+        self._writing = False
         self._last_seen: tuple[int, str] | None = None
         self._next_stream = 0
         try:
@@ -321,35 +322,37 @@ class SQLiteEventLog(EventLog):
     @contextmanager
     def _write(self) -> Iterator[None]:
         with self._lock:
-            self._last_seen = None
             try:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as error:
                 raise EventLogError(
                     f"{self._path}: could not take the write lock ({error}); nothing was written"
                 ) from None
+            self._writing = True
             try:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
-                self._pending_names.clear()
-                self._pending_streams.clear()
-                self._last_seen = None
+                self._end_write(committed=False)
                 raise
             try:
                 self._db.execute("COMMIT")
             except sqlite3.Error as error:
                 self._db.execute("ROLLBACK")
-                self._pending_names.clear()
-                self._pending_streams.clear()
+                self._end_write(committed=False)
                 raise EventLogError(
                     f"{self._path}: the commit failed ({error}); nothing was written"
                 ) from None
+            self._end_write(committed=True)
+
+    def _end_write(self, *, committed: bool) -> None:
+        if committed:
             self._names.update(self._pending_names)
             self._stream_keys.update(self._pending_streams)
-            self._pending_names.clear()
-            self._pending_streams.clear()
-            self._last_seen = None
+        self._pending_names.clear()
+        self._pending_streams.clear()
+        self._writing = False
+        self._last_seen = None
 
     @contextmanager
     def _read(self) -> Iterator[None]:
@@ -365,16 +368,16 @@ class SQLiteEventLog(EventLog):
         with self._lock:
             if self._last_seen is not None:
                 return self._last_seen
-            row = self._db.execute("SELECT position, hash FROM head").fetchone()
-        return (0, GENESIS) if row is None else (row[0], row[1])
+            position, hash = self._db.execute("SELECT position, hash FROM head").fetchone()
+        return position, hash
 
     def _stream_head(self, stream_id: str) -> StreamHead | None:
         with self._lock:
             key, version, state, last_ns, next_stream, position, hash = self._db.execute(
                 _BEFORE_APPEND, (stream_id,)
             ).fetchone()
-            if self._db.in_transaction:
-                # Read inside this transaction, so they hold until it writes (see _insert).
+            if self._writing:
+                # Read under the write lock, so they hold until this transaction writes.
                 self._last_seen = (position, hash)
                 self._next_stream = next_stream
             if key is None:
