@@ -107,6 +107,27 @@ BAD_APPENDS: list[tuple[str, type[Exception], Callable[[EventLog], object]]] = [
         ),
     ),
     (
+        "append_many, an illegal transition in its last batch",
+        InvalidTransition,
+        lambda log: log.append_many(
+            [
+                ("milestone:M-3", [new(plan(), 9)]),
+                ("milestone:M-2", [new(MilestoneStarted(), 5), new(MilestoneStarted(), 6)]),
+            ]
+        ),
+    ),
+    (
+        "append_many, a wrong expected version for its second stream",
+        ConcurrencyError,
+        lambda log: log.append_many(
+            [
+                ("milestone:M-3", [new(plan(), 9)]),
+                ("milestone:M-1", [new(MilestoneStarted(note="again"), 5)]),
+            ],
+            expected_versions={"milestone:M-1": 1},
+        ),
+    ),
+    (
         "a naive clock",
         ValidationError,
         lambda log: (

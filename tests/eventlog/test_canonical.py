@@ -7,7 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from servicedelivery.eventlog._canonical import canonical_json, canonical_string
-from servicedelivery.eventlog._chain import GENESIS, chain_text, chained_hashes, record_hash
+from servicedelivery.eventlog._chain import GENESIS, batch_hashes, chain_text, record_hash
+from servicedelivery.eventlog._instants import instant_text
+from servicedelivery.eventlog._registry import _TYPE_NAME
+from servicedelivery.testing import aware_datetimes
 
 json_values = st.recursive(
     st.none()
@@ -81,15 +84,12 @@ def test_a_stored_record_starts_with_the_fields_the_hash_covers_in_order() -> No
 
 
 covered_records = st.tuples(
-    st.integers(1, 2**62),
     st.uuids().map(str),
-    st.sampled_from(["milestone:M-1", 'case:"C\\1"', "site:Zürich"]) | st.text(min_size=1),
-    st.integers(1, 2**31),
-    st.sampled_from(["milestone.started", "x.\u2028"]) | st.text(min_size=1, max_size=20),
+    st.sampled_from(["milestone.started", "case.opened"])
+    | st.from_regex(_TYPE_NAME, fullmatch=True),
     st.integers(1, 9),
     st.dictionaries(st.text(max_size=5), st.text(max_size=5)).map(canonical_json),
-    st.text(max_size=30),
-    st.sampled_from(["2025-01-06T09:00:00+01:00"]) | st.text(max_size=30),
+    aware_datetimes().map(lambda instant: instant_text(instant)[0]),
     maybe_text,
     maybe_text,
     maybe_text,
@@ -98,14 +98,53 @@ covered_records = st.tuples(
 
 
 @given(
-    st.lists(covered_records, max_size=6),
-    st.just(GENESIS) | st.binary(min_size=32, max_size=32).map(bytes.hex) | st.text(max_size=8),
+    records=st.lists(covered_records, min_size=1, max_size=6),
+    position=st.integers(1, 2**62),
+    version=st.integers(0, 2**31),
+    stream_id=st.sampled_from(["milestone:M-1", 'case:"C\\1"', "site:Zürich"])
+    | st.text(min_size=1),
+    recorded_at=aware_datetimes().map(lambda instant: instant_text(instant)[0]),
+    previous=st.just(GENESIS) | st.binary(min_size=32, max_size=32).map(bytes.hex),
 )
-def test_chained_hashes_chain_the_record_hash_of_each_chain_text(
-    records: list[Any], previous: str
+def test_batch_hashes_chain_the_record_hash_of_each_chain_text(
+    *,
+    records: list[Any],
+    position: int,
+    version: int,
+    stream_id: str,
+    recorded_at: str,
+    previous: str,
 ) -> None:
     expected = []
-    for record in records:
-        previous_hash = expected[-1] if expected else previous
-        expected.append(record_hash(chain_text(*record, previous_hash)))
-    assert chained_hashes(records, previous) == expected
+    for offset, (event_id, type, schema_version, payload, occurred_at, *ids) in enumerate(
+        records, start=1
+    ):
+        text = chain_text(
+            position + offset,
+            event_id,
+            stream_id,
+            version + offset,
+            type,
+            schema_version,
+            payload,
+            occurred_at,
+            recorded_at,
+            *ids,
+            expected[-1] if expected else previous,
+        )
+        expected.append(record_hash(text))
+    columns = list(zip(*records, strict=True))
+    hashes = batch_hashes(
+        range(position + 1, position + len(records) + 1),
+        columns[0],
+        stream_id=stream_id,
+        versions=range(version + 1, version + len(records) + 1),
+        types=columns[1],
+        schema_versions=columns[2],
+        quoted_payloads=[canonical_string(payload) for payload in columns[3]],
+        occurred_at=columns[4],
+        recorded_at=recorded_at,
+        envelope_ids=(columns[5], columns[6], columns[7], columns[8]),
+        previous=previous,
+    )
+    assert hashes == expected

@@ -223,9 +223,11 @@ def test_verify_checks_in_full_what_reading_trusts() -> None:
         [NewEvent(plan, occurred_at=at), NewEvent(MilestoneStarted(), occurred_at=at)],
     )
     log.append("milestone:M-1", [NewEvent(block, occurred_at=at)])
-    bad = log._records[2].payload.replace('"site_access"', '"Site Access"')
-    record = log._records[2]._replace(payload=bad)
-    log._records[2] = record._replace(hash=record_hash(chain_text_of(record, log._records[1].hash)))
+    bad = StoredRecord(*log._records[2]).payload.replace('"site_access"', '"Site Access"')
+    record = StoredRecord(*log._records[2])._replace(payload=bad)
+    log._records[2] = record._replace(
+        hash=record_hash(chain_text_of(record, StoredRecord(*log._records[1]).hash))
+    )
     assert log.read_all()[2].event.reason == "Site Access"  # type: ignore[attr-defined]
     with pytest.raises(IntegrityError, match=r"position 3: the stored payload does not decode"):
         log.verify()
@@ -253,7 +255,7 @@ def test_reads_leave_the_garbage_collector_as_they_found_it(enabled: bool) -> No
             patch.setattr(log, "_select_all", lambda *a: seen.append(gc.isenabled()) or select(*a))
             assert log.read_all()[0].event == plan
             assert gc.isenabled() is enabled
-            log._records[0] = log._records[0]._replace(payload="[")
+            log._records[0] = StoredRecord(*log._records[0])._replace(payload="[")
             with pytest.raises(IntegrityError):
                 log.read_stream("milestone:M-1")
             assert gc.isenabled() is enabled

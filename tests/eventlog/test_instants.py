@@ -7,7 +7,12 @@ import pendulum
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicedelivery.eventlog._instants import instant_at, instant_text, parse_instant
+from servicedelivery.eventlog._instants import (
+    instant_at,
+    instant_text,
+    instant_texts,
+    parse_instant,
+)
 from servicedelivery.model import structure, to_epoch_ns, unstructure
 from servicedelivery.model._validation import to_instant
 from servicedelivery.testing import TIMEZONES, aware_datetimes
@@ -41,3 +46,16 @@ def test_parsing_gives_what_the_converter_builds(instant: dt.datetime) -> None:
     assert type(parsed.tzinfo) is type(built.tzinfo)
     assert parsed.isoformat() == text
     assert instant_at(instant) == parsed
+
+
+fixed_offset_instants = (aware_datetimes() | stdlib_instants).map(to_instant)
+
+
+@given(
+    st.lists(fixed_offset_instants | stdlib_instants, max_size=40)
+    | st.lists(fixed_offset_instants, min_size=16, max_size=40)
+    | st.lists(aware_datetimes().map(to_instant), min_size=16, max_size=40)
+)
+def test_many_instants_are_each_instant_text(instants: list[dt.datetime]) -> None:
+    texts, ns = instant_texts(instants)
+    assert list(zip(texts, ns, strict=True)) == [instant_text(instant) for instant in instants]

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import copy
+import gc
 from collections.abc import Callable
 from typing import Any
 
+import pendulum
 import pytest
 
-from servicedelivery.eventlog import EventLog, InMemoryEventLog
+from servicedelivery.eventlog import (
+    EventLog,
+    InMemoryEventLog,
+    MilestonePlanned,
+    MilestoneStarted,
+    NewEvent,
+    RecordedEvent,
+)
 from servicedelivery.testing import ManualClock
 from tests.eventlog.bad_appends import BAD_APPENDS, act_after, fill
 
@@ -49,3 +58,20 @@ def test_a_thread_waits_for_another_threads_append() -> None:
     thread.join(5)
     assert done.is_set()
     assert log.head() == 4
+
+
+def test_stored_records_leave_the_garbage_collectors_care() -> None:
+    # Plain tuples of strings and numbers are untracked at the first collection that sees them;
+    # a tuple subclass would be walked by every full collection for the log's lifetime.
+    log = InMemoryEventLog()
+    at = pendulum.datetime(2025, 1, 6, 9, tz="Europe/Paris")
+    log.append(
+        "milestone:M-1",
+        [
+            NewEvent(MilestonePlanned(order_id="O-1", step="survey"), occurred_at=at),
+            NewEvent(MilestoneStarted(), occurred_at=at),
+        ],
+    )
+    gc.collect()
+    assert not any(map(gc.is_tracked, log._records))
+    assert [type(r) for r in log.read_all()] == [RecordedEvent, RecordedEvent]

@@ -21,6 +21,7 @@ from servicedelivery.eventlog import (
     MilestoneUnblocked,
     NewEvent,
     SQLiteEventLog,
+    StoredRecord,
 )
 from servicedelivery.eventlog._chain import chain_text
 from servicedelivery.model import Owner
@@ -185,18 +186,22 @@ MEMORY_TAMPERING: list[tuple[str, Callable[[InMemoryEventLog], None], int]] = [
     (
         "a payload",
         lambda log: log._records.__setitem__(
-            1, log._records[1]._replace(payload=json.dumps({"note": "x"}))
+            1, StoredRecord(*log._records[1])._replace(payload=json.dumps({"note": "x"}))
         ),
         2,
     ),
     (
         "a hash",
-        lambda log: log._records.__setitem__(4, log._records[4]._replace(hash="0" * 64)),
+        lambda log: log._records.__setitem__(
+            4, StoredRecord(*log._records[4])._replace(hash="0" * 64)
+        ),
         5,
     ),
     (
         "a derived reason",
-        lambda log: log._records.__setitem__(3, log._records[3]._replace(reason="test_failure")),
+        lambda log: log._records.__setitem__(
+            3, StoredRecord(*log._records[3])._replace(reason="test_failure")
+        ),
         4,
     ),
     ("a removed record", lambda log: log._records.pop(2), 3),

@@ -11,12 +11,13 @@ columns, so a record changed or removed behind the library's back shows.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 
 from servicedelivery.eventlog._canonical import canonical_string
 from servicedelivery.eventlog._records import StoredRecord
 
-__all__ = ["GENESIS", "Covered", "chain_text", "chain_text_of", "chained_hashes", "record_hash"]
+__all__ = ["GENESIS", "batch_hashes", "chain_text", "chain_text_of", "record_hash"]
 
 GENESIS = "0" * 64
 """The ``previous`` hash of the first record."""
@@ -66,63 +67,82 @@ def chain_text_of(record: StoredRecord, previous: str) -> str:
     return chain_text(*record[:13], previous)
 
 
-Covered = tuple[
-    int, str, str, int, str, int, str, str, str, str | None, str | None, str | None, str | None
-]
-"""The fields of a record the hash covers, in ``chain_text``'s order (without ``previous``)."""
-
-_NO_IDS = '{"actor":null,"causation_id":null,"correlation_id":null,"event_id":'
+_NO_IDS = '{"actor":null,"causation_id":null,"correlation_id":null,"event_id":"'
 
 
-def chained_hashes(records: Iterable[Covered], previous: str) -> list[str]:
-    """The hashes of consecutive records, the first chained to ``previous``.
+def batch_hashes(
+    positions: Sequence[int],
+    event_ids: Sequence[str],
+    *,
+    stream_id: str,
+    versions: Sequence[int],
+    types: Sequence[str],
+    schema_versions: Sequence[int],
+    quoted_payloads: Sequence[str],
+    occurred_at: Sequence[str],
+    recorded_at: str,
+    envelope_ids: tuple[
+        Sequence[str | None], Sequence[str | None], Sequence[str | None], Sequence[str | None]
+    ],
+    previous: str,
+) -> list[str]:
+    """The hashes of a batch's records, the first chained to ``previous``.
 
-    Each is ``record_hash(chain_text(*record, previous))`` with ``previous`` the hash before it (a
-    test checks), written as one formatting per record: an append computes one per event. The texts
-    of fields that repeat from one record to the next (a batch's stream and recorded_at, the
-    common types) are escaped once.
+    Each is ``record_hash(chain_text(...))`` of its record with ``previous`` the hash before it (a
+    test checks), the columns given as lists. ``quoted_payloads`` are the payloads' texts as JSON
+    strings (``canonical_string`` of each); ``envelope_ids`` are the actors, sources, correlation
+    and causation ids. The parts of the texts that repeat (the stream, the recorded instant, each
+    type) are escaped once per batch. Event ids (UUID texts), instants (ISO 8601 texts) and type
+    names (dotted codes) are written between quotes as they are: none of their characters needs
+    escaping in JSON. Positions, versions and schema versions are integers (never booleans).
     """
-    q = canonical_string
-    sha256 = hashlib.sha256
+    actors, sources, correlations, causations = envelope_ids
+    # What follows the previous hash up to the version depends only on the type, its schema
+    # version and the source: made once for each distinct one.
+    stream = canonical_string(stream_id)
+    recorded = f'","recorded_at":"{recorded_at}","schema_version":'
+    afters = {
+        key: f'{recorded}{key[1]},"source":{_text_or_null(key[2])},'
+        f'"stream_id":{stream},"type":"{key[0]}","version":'
+        for key in set(zip(types, schema_versions, sources, strict=True))
+    }
+    if len(afters) == 1:
+        keys: Iterable[tuple[str, int, str | None]] = itertools.repeat(next(iter(afters)))
+    else:
+        keys = zip(types, schema_versions, sources, strict=True)
+    count = len(positions)
+    if actors.count(None) + correlations.count(None) + causations.count(None) < 3 * count:
+        heads: Iterable[str] = [
+            f'{{"actor":{_text_or_null(actor)},"causation_id":{_text_or_null(causation)},'
+            f'"correlation_id":{_text_or_null(correlation)},"event_id":"'
+            for actor, causation, correlation in zip(actors, causations, correlations, strict=True)
+        ]
+    else:
+        heads = itertools.repeat(_NO_IDS)
+    new_hash = _SHA256.copy
     hashes: list[str] = []
     append = hashes.append
-    texts: dict[str, str] = {}  # escaped texts of the repeating fields
-    for (
-        position,
-        event_id,
-        stream_id,
-        version,
-        type,
-        schema_version,
-        payload,
-        occurred_at,
-        recorded_at,
-        actor,
-        source,
-        correlation_id,
-        causation_id,
-    ) in records:
-        if actor is None and causation_id is None and correlation_id is None:
-            head = _NO_IDS
-        else:
-            head = (
-                f'{{"actor":{_text_or_null(actor)},"causation_id":{_text_or_null(causation_id)},'
-                f'"correlation_id":{_text_or_null(correlation_id)},"event_id":'
-            )
-        stream_text = texts.get(stream_id) or texts.setdefault(stream_id, q(stream_id))
-        type_text = texts.get(type) or texts.setdefault(type, q(type))
-        recorded_text = texts.get(recorded_at) or texts.setdefault(recorded_at, q(recorded_at))
-        previous = sha256(
-            f'{head}{q(event_id)},"occurred_at":{q(occurred_at)},"payload":{q(payload)},'
-            f'"position":{position:d},"previous":{q(previous)},"recorded_at":{recorded_text},'
-            f'"schema_version":{schema_version:d},'
-            f'"source":{"null" if source is None else q(source)},"stream_id":{stream_text},'
-            f'"type":{type_text},"version":{version:d}}}'.encode()
-        ).hexdigest()
+    # One text per record, formatted and hashed in the one loop that must run in order.
+    for head, event_id, occurred, payload, position, key, version in zip(
+        heads, event_ids, occurred_at, quoted_payloads, positions, keys, versions, strict=False
+    ):  # not strict: ``heads`` and ``keys`` may repeat without end
+        digest = new_hash()
+        digest.update(
+            f'{head}{event_id}","occurred_at":"{occurred}","payload":{payload},'
+            f'"position":{position},"previous":"{previous}{afters[key]}{version}}}'.encode()
+        )
+        previous = digest.hexdigest()
         append(previous)
     return hashes
 
 
 def record_hash(text: str) -> str:
     """The SHA-256 of a record's chain text, in hex."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = _SHA256.copy()
+    digest.update(text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+# Copying a fresh SHA-256 costs half of what making one costs (OpenSSL looks the algorithm up on
+# every construction), and the log makes one for every record it appends or verifies.
+_SHA256 = hashlib.sha256()

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Self
+from typing import Any, Self
 
 from servicedelivery.errors import (
     ConcurrencyError,
     EventLogError,
     FieldError,
+    ServiceDeliveryError,
     ValidationError,
 )
 from servicedelivery.eventlog._batch import (
     AttributeRow,
+    Batch,
     advance_all,
     check_fit,
     prepare,
@@ -152,53 +154,169 @@ class EventLog(abc.ABC):
             EventIdConflictError: An event id already recorded with other content, or a batch that
                 mixes recorded and new events.
         """
+        return self._append_batches([(stream_id, events, expected_version)], many=False)[0]
+
+    def append_many(
+        self,
+        batches: Iterable[tuple[str, Iterable[NewEvent]]],
+        *,
+        expected_versions: Mapping[str, int | ExpectedVersion] | None = None,
+    ) -> list[Appended]:
+        """Record batches for several streams in one transaction: all of them, or none.
+
+        Each batch is checked as :meth:`append` checks it, in order; a stream may come more than
+        once, each batch following the one before. Nothing is written unless every batch passes,
+        and then all of them become visible at once, at consecutive positions in the order given.
+        A batch already recorded is a retry, as for ``append``: nothing is written for it and its
+        result is where it was recorded. One transaction instead of one per stream is what makes
+        loading many small histories (an import, a migration) fast, above all on SQLite.
+
+        Args:
+            batches: ``(stream id, events)`` pairs; at least one.
+            expected_versions: For some streams, the version the writer expects each to be at
+                before this call (as ``append``'s ``expected_version``).
+
+        Returns:
+            Where each batch was recorded, in the order given.
+
+        Raises:
+            ValidationError, UnknownEventTypeError, ConcurrencyError, InvalidTransition,
+            EventIdConflictError: As for ``append``; a note names the batch (``batches[i]``).
+                An event id used by two batches of the call is a ``ValidationError``.
+        """
+        given: object = batches
+        pairs: list[Any] = list(given) if isinstance(given, Iterable) else []
+        errors = [
+            FieldError(f"batches[{index}]", pair, "a (stream id, events) pair")
+            for index, pair in enumerate(pairs)
+            if not (isinstance(pair, tuple | list) and len(pair) == 2)
+        ]
+        if not pairs:
+            errors.append(FieldError("batches", batches, "a non-empty sequence of pairs"))
+        wanted: object = {} if expected_versions is None else expected_versions
+        streams = {pair[0] for pair in pairs if not errors and isinstance(pair[0], str)}
+        if not isinstance(wanted, Mapping):
+            errors.append(
+                FieldError("expected_versions", wanted, "a mapping of stream ids to versions")
+            )
+            wanted = {}
+        errors.extend(
+            FieldError(f"expected_versions[{stream!r}]", stream, "a stream id of a batch")
+            for stream in wanted
+            if not errors and stream not in streams
+        )
+        if errors:
+            raise ValidationError(errors, title="invalid append_many; nothing was written")
+        requests: list[tuple[str, Iterable[NewEvent], object]] = []
+        first_of: set[str] = set()
+        for stream_id, events in pairs:
+            # A stream's expected version applies to its first batch of the call.
+            first = isinstance(stream_id, str) and stream_id not in first_of
+            expected = wanted.get(stream_id, ExpectedVersion.ANY) if first else ExpectedVersion.ANY
+            requests.append((stream_id, events, expected))
+            if first:
+                first_of.add(stream_id)
+        return self._append_batches(requests, many=True)
+
+    def _append_batches(
+        self, requests: list[tuple[str, Iterable[NewEvent], object]], *, many: bool
+    ) -> list[Appended]:
+        """Check every batch, then record them all in one write transaction (or none)."""
         self._check_open()
-        kind, entity = split_stream_id(stream_id)
-        batch, expected = prepare(
-            self._registry,
-            stream_id,
-            taxonomy=self._taxonomy,
-            kind=kind,
-            entity=entity,
-            events=events,
-            expected_version=expected_version,
-        )
-        with self._write():
-            recorded = self._records_by_id([pending.new.event_id for pending in batch])
-            if recorded:
-                return retry(stream_id, batch, recorded)
-            head = self._stream_head(stream_id)
-            version = 0 if head is None else head.version
-            if expected is not ExpectedVersion.ANY and version != expected:
-                raise ConcurrencyError(stream_id=stream_id, expected=expected, actual=version)
-            check_fit(stream_id, batch, head, self._records_by_id)
-            state = advance_all(
-                self._lifecycle,
-                self._taxonomy,
-                kind=kind,
-                entity=entity,
-                batch=batch,
-                state=None if head is None else head.state,
+        # The records an append builds all outlive it and form no cycles: see collector_paused.
+        with collector_paused():
+            prepared = []
+            for index, (stream_id, events, expected_version) in enumerate(requests):
+                try:
+                    kind, entity = split_stream_id(stream_id)
+                    batch, expected = prepare(
+                        self._registry,
+                        stream_id,
+                        taxonomy=self._taxonomy,
+                        kind=kind,
+                        entity=entity,
+                        events=events,
+                        expected_version=expected_version,
+                    )
+                except ServiceDeliveryError as error:
+                    _note(error, many, index, stream_id)
+                    raise
+                prepared.append((stream_id, kind, entity, batch, expected))
+            if many:
+                _check_distinct_ids([batch for _, _, _, batch, _ in prepared])
+            with self._write():
+                return self._record(prepared)
+
+    def _record(
+        self, prepared: list[tuple[str, str, str, Batch, int | ExpectedVersion]]
+    ) -> list[Appended]:
+        """Fit the prepared batches to the log, then insert them (inside the write transaction)."""
+        many = len(prepared) > 1
+        results: list[Appended] = []
+        writes: list[tuple[list[StoredRecord], list[AttributeRow], StreamHead]] = []
+        heads: dict[str, StreamHead | None] = {}  # the streams as this call leaves them
+        # Read once the first batch to write has passed its checks (a retry writes nothing).
+        stamp: tuple[dt.datetime, str, int] | None = None
+        position, previous = 0, ""
+
+        def recorded_or_pending(event_ids: Sequence[str]) -> list[StoredRecord]:
+            # Evidence may cite an event of an earlier batch of the same call.
+            wanted = set(event_ids)
+            pending = [r for records, _, _ in writes for r in records if r.event_id in wanted]
+            return self._records_by_id(event_ids) + pending
+
+        for index, (stream_id, kind, entity, batch, expected) in enumerate(prepared):
+            try:
+                recorded = self._records_by_id(batch.event_ids)
+                if recorded:
+                    results.append(retry(stream_id, batch, recorded))
+                    continue
+                head = heads[stream_id] if stream_id in heads else self._stream_head(stream_id)
+                version = 0 if head is None else head.version
+                if expected is not ExpectedVersion.ANY and version != expected:
+                    raise ConcurrencyError(stream_id=stream_id, expected=expected, actual=version)
+                check_fit(stream_id, batch, head, recorded_or_pending)
+                state = advance_all(
+                    self._lifecycle,
+                    self._taxonomy,
+                    kind=kind,
+                    entity=entity,
+                    batch=batch,
+                    state=None if head is None else head.state,
+                )
+                if stamp is None:
+                    stamp = self._now()
+                    position, previous = self._last()
+                    recorded_at = instant_at(stamp[0])
+                records, attributes = records_of(
+                    batch,
+                    stream_id=stream_id,
+                    version=version,
+                    position=position,
+                    previous=previous,
+                    recorded_at=stamp[1],
+                    recorded_ns=stamp[2],
+                )
+            except ServiceDeliveryError as error:
+                _note(error, many, index, stream_id)
+                raise
+            count = len(records)
+            heads[stream_id] = new_head = StreamHead(
+                stream_id, version + count, state, batch.occurred_ns[-1]
             )
-            now, recorded_at, recorded_ns = self._now()
-            position, previous = self._last()
-            records, attributes = records_of(
-                batch,
-                stream_id=stream_id,
-                version=version,
-                position=position,
-                previous=previous,
-                recorded_at=recorded_at,
-                recorded_ns=recorded_ns,
+            writes.append((records, attributes, new_head))
+            results.append(
+                Appended(
+                    stream_id,
+                    range(position + 1, position + count + 1),
+                    range(version + 1, version + count + 1),
+                    recorded_at,
+                )
             )
-            head = StreamHead(stream_id, version + len(batch), state, batch[-1].occurred_ns)
+            position, previous = position + count, records[-1].hash
+        for records, attributes, head in writes:
             self._insert(records, attributes, head)
-        return Appended(
-            stream_id,
-            range(position + 1, position + len(batch) + 1),
-            range(version + 1, version + len(batch) + 1),
-            instant_at(now),
-        )
+        return results
 
     def read_stream(
         self, stream_id: str, *, from_version: int = 1, limit: int | None = None
@@ -386,3 +504,27 @@ def _check_counts(**options: tuple[object, int]) -> None:
     ]
     if errors:
         raise ValidationError(errors)
+
+
+def _note(error: ServiceDeliveryError, many: bool, index: int, stream_id: str) -> None:
+    """Add the batch's place to an error raised for one batch of ``append_many``."""
+    if many:
+        error.add_note(f"batches[{index}] ({stream_id!r}) of append_many; nothing was written")
+
+
+def _check_distinct_ids(batches: list[Batch]) -> None:
+    """Refuse an event id used by two batches of one ``append_many`` call."""
+    ids = [event_id for batch in batches for event_id in batch.event_ids]
+    if len(set(ids)) == len(ids):
+        return
+    first: dict[str, int] = {}
+    for index, batch in enumerate(batches):
+        for position, event_id in enumerate(batch.event_ids):
+            if event_id in first and first[event_id] != index:
+                raise ValidationError.single(
+                    f"batches[{index}].events[{position}].event_id",
+                    event_id,
+                    f"an id not already used by batches[{first[event_id]}] of the call; "
+                    "nothing was written",
+                )
+            first.setdefault(event_id, index)

@@ -8,10 +8,12 @@ writers and readers across threads; nothing survives the process.
 from __future__ import annotations
 
 import bisect
+import functools
 import operator
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +31,11 @@ __all__ = ["InMemoryEventLog"]
 # occurred_ns, recorded_ns, override, target_ns, sequence), in the order of the columnar facts.
 _CATEGORICAL = operator.itemgetter(2, 4, 16, 17, 18)
 _NUMERIC = operator.itemgetter(0, 14, 15, 19, 20, 21)
+_EVENT_ID = operator.itemgetter(1)
+# A stored tuple back into a StoredRecord, without a Python call per record.
+_stored_record: Callable[[tuple[Any, ...]], StoredRecord] = functools.partial(
+    tuple.__new__, StoredRecord
+)
 
 
 class InMemoryEventLog(EventLog):
@@ -51,7 +58,10 @@ class InMemoryEventLog(EventLog):
     ) -> None:
         super().__init__(lifecycle=lifecycle, taxonomy=taxonomy, registry=registry, clock=clock)
         self._lock = threading.RLock()
-        self._records: list[StoredRecord] = []
+        # Records are kept as plain tuples, which the cyclic garbage collector stops tracking once
+        # it has seen that they hold only strings and numbers; as StoredRecord (a tuple subclass)
+        # every record would be walked again by every full collection, for the log's lifetime.
+        self._records: list[tuple[Any, ...]] = []
         self._index: dict[str, int] = {}
         self._streams: dict[str, list[int]] = {}
         self._heads: dict[str, StreamHead] = {}
@@ -80,14 +90,16 @@ class InMemoryEventLog(EventLog):
         if not self._records:
             return 0, GENESIS
         last = self._records[-1]
-        return last.position, last.hash
+        return last[0], last[13]  # position, hash
 
     def _stream_head(self, stream_id: str) -> StreamHead | None:
         return self._heads.get(stream_id)
 
     def _records_by_id(self, event_ids: Sequence[str]) -> list[StoredRecord]:
-        found = (self._index.get(event_id) for event_id in event_ids)
-        return [self._records[index] for index in found if index is not None]
+        if self._index.keys().isdisjoint(event_ids):  # the usual case, in one C-level pass
+            return []
+        found = map(self._index.get, event_ids)
+        return [_stored_record(self._records[index]) for index in found if index is not None]
 
     def _intern(self, names: Iterable[str | None]) -> None:
         codes = self._codes
@@ -108,26 +120,28 @@ class InMemoryEventLog(EventLog):
         codes = self._codes
         for combo in combos:
             combos[combo] = tuple(codes[name] for name in combo)
-        facts = [
-            (
-                position,
-                occurred_ns,
-                recorded_ns,
-                int(override),
-                *combos[combo],  # type: ignore[misc]
-                NO_TARGET if target_ns is None else target_ns,
-                -1 if sequence is None else sequence,
+        (positions, occurred, recorded, overrides, targets, sequences) = zip(
+            *map(_NUMERIC, records), strict=True
+        )
+        coded = zip(*map(combos.__getitem__, map(_CATEGORICAL, records)), strict=True)
+        facts = list(
+            zip(
+                positions,
+                occurred,
+                recorded,
+                map(int, overrides),
+                *coded,
+                [NO_TARGET if target is None else target for target in targets],
+                [-1 if sequence is None else sequence for sequence in sequences],
+                strict=True,
             )
-            for (position, occurred_ns, recorded_ns, override, target_ns, sequence), combo in zip(
-                map(_NUMERIC, records), map(_CATEGORICAL, records), strict=True
-            )
-        ]
+        )
         rows = [(position, codes[key], codes[value]) for position, key, value in attributes]
-        event_ids = [record.event_id for record in records]
+        event_ids = list(map(_EVENT_ID, records))
         indexes = range(len(self._records), len(self._records) + len(records))
         self._index.update(zip(event_ids, indexes, strict=True))
         self._streams.setdefault(head.stream_id, []).extend(indexes)
-        self._records.extend(records)
+        self._records.extend(map(tuple, records))
         self._event_ids.extend(event_ids)
         self._facts.extend(facts)
         self._attribute_rows.extend(rows)
@@ -140,13 +154,13 @@ class InMemoryEventLog(EventLog):
             indexes = self._streams.get(stream_id, [])[from_version - 1 :]
             if limit is not None:
                 indexes = indexes[:limit]
-            return [self._records[index] for index in indexes]
+            return list(map(_stored_record, map(self._records.__getitem__, indexes)))
 
     def _select_all(self, from_position: int, limit: int | None) -> list[StoredRecord]:
         start = max(from_position, 1) - 1
         stop = None if limit is None else start + limit
         with self._lock:
-            return self._records[start:stop]
+            return list(map(_stored_record, self._records[start:stop]))
 
     def _select_attributes(self, from_position: int, to_position: int) -> list[AttributeRow]:
         rows = self._attribute_rows

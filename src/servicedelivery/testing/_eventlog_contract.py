@@ -53,6 +53,7 @@ from servicedelivery.eventlog import (
 )
 from servicedelivery.model import (
     OWNERS,
+    MilestoneState,
     Owner,
     to_epoch_ns,
 )
@@ -370,26 +371,110 @@ class EventLogContract:
         log = self.new_log()
         planned = new(plan())
         log.append("milestone:A", [planned])
-        escalation = EscalationRaised(
-            policy="late",
-            item="milestone:A",
-            episode=1,
-            target="customer",
-            evidence=(planned.event_id, str(uuid.uuid4())),
-        )
+        escalation = _escalation(planned.event_id, str(uuid.uuid4()))
         error = self.assert_refused(
             log, ValidationError, "escalation:late:milestone:A", [new(escalation, 1)]
         )
         assert isinstance(error, ValidationError)
         assert [e.path for e in error.errors] == ["events[0].event.evidence[1]"]
-        cited = EscalationRaised(
-            policy="late",
-            item="milestone:A",
-            episode=1,
-            target="customer",
-            evidence=(planned.event_id,),
-        )
+        cited = _escalation(planned.event_id)
         assert log.append("escalation:late:milestone:A", [new(cited, 1)]).version == 1
+
+    # -- Several streams in one transaction ------------------------------------------------------
+
+    def test_append_many_records_every_batch_in_order(self) -> None:
+        log = self.new_log()
+        log.append("milestone:A", [new(plan())])
+        planned_b = new(plan())
+        results = log.append_many(
+            [
+                ("milestone:B", [planned_b, new(MilestoneStarted(), 1)]),
+                ("milestone:A", [new(MilestoneStarted(), 2)]),
+                ("milestone:B", [new(block(), 3)]),  # a stream may come again
+                ("order:O-1", [new(OrderPlaced(order=order()))]),
+            ],
+            expected_versions={"milestone:A": 1, "milestone:B": ExpectedVersion.NO_STREAM},
+        )
+        assert [(r.stream_id, r.positions, r.versions) for r in results] == [
+            ("milestone:B", range(2, 4), range(1, 3)),
+            ("milestone:A", range(4, 5), range(2, 3)),
+            ("milestone:B", range(5, 6), range(3, 4)),
+            ("order:O-1", range(6, 7), range(1, 2)),
+        ]
+        assert len({r.recorded_at for r in results}) == 1  # one transaction
+        assert [r.stream_id for r in log.read_all()] == [
+            "milestone:A",
+            "milestone:B",
+            "milestone:B",
+            "milestone:A",
+            "milestone:B",
+            "order:O-1",
+        ]
+        assert log.portfolio().milestone("B").state == MilestoneState.BLOCKED
+        assert log.verify().records == 6
+
+    def test_append_many_writes_nothing_when_one_batch_is_refused(self) -> None:
+        log = self.new_log()
+        log.append("milestone:A", [new(plan())])
+        before = log_snapshot(log)
+        good = ("milestone:B", [new(plan()), new(MilestoneStarted(), 1)])
+        for bad, error, kw in (
+            (("milestone:A", [new(MilestoneCompleted(), 1)]), InvalidTransition, {}),
+            (
+                ("milestone:A", [new(MilestoneStarted(), 1)]),
+                ConcurrencyError,
+                {"expected_versions": {"milestone:A": 0}},
+            ),
+            (("milestone:C", [new(MilestoneStarted(), 1)]), ValidationError, {}),
+            (("milestone:C", [new(plan()), "not an event"]), ValidationError, {}),
+        ):
+            with pytest.raises(error) as caught:
+                log.append_many([good, bad], **kw)  # type: ignore[list-item]
+            assert log_snapshot(log) == before
+            assert any("batches[1]" in note for note in caught.value.__notes__)
+
+    def test_append_many_refuses_an_id_in_two_batches(self) -> None:
+        log = self.new_log()
+        planned = new(plan())
+        before = log_snapshot(log)
+        with pytest.raises(ValidationError) as caught:
+            log.append_many([("milestone:A", [planned]), ("milestone:B", [planned])])
+        assert [e.path for e in caught.value.errors] == ["batches[1].events[0].event_id"]
+        assert log_snapshot(log) == before
+
+    def test_append_many_retries_recorded_batches_and_records_new_ones(self) -> None:
+        log = self.new_log()
+        first = [("milestone:A", [new(plan()), new(MilestoneStarted(), 1)])]
+        original = log.append_many(first)
+        more = ("milestone:B", [new(plan(), 2)])
+        results = log.append_many([*first, more])
+        assert results[0].retried
+        assert results[0].positions == original[0].positions
+        assert not results[1].retried
+        assert results[1].positions == range(3, 4)
+        assert log.head() == 3
+
+    def test_append_many_escalations_may_cite_an_earlier_batch(self) -> None:
+        log = self.new_log()
+        planned = new(plan())
+        cited = _escalation(planned.event_id)
+        results = log.append_many(
+            [("milestone:A", [planned]), ("escalation:late:milestone:A", [new(cited, 1)])]
+        )
+        assert [r.positions for r in results] == [range(1, 2), range(2, 3)]
+
+    def test_append_many_checks_its_arguments(self) -> None:
+        log = self.new_log()
+        for batches, kw in (
+            ([], {}),
+            ([("milestone:A",)], {}),
+            ("milestone:A", {}),
+            ([("milestone:A", [new(plan())])], {"expected_versions": {"milestone:Z": 0}}),
+            ([("milestone:A", [new(plan())])], {"expected_versions": [("milestone:A", 0)]}),
+        ):
+            with pytest.raises(ValidationError):
+                log.append_many(batches, **kw)  # type: ignore[arg-type]
+        assert log.head() == 0
 
     def test_a_naive_clock_is_refused(self) -> None:
         log = self.new_log(clock=lambda: dt.datetime(2024, 1, 1))
@@ -491,6 +576,13 @@ class EventLogContract:
                 return contract.new_log()
 
         run_state_machine_as_test(Machine, settings=settings(stateful_step_count=25, deadline=None))
+
+
+def _escalation(*evidence: str) -> EscalationRaised:
+    """An escalation of milestone A citing ``evidence``."""
+    return EscalationRaised(
+        policy="late", item="milestone:A", episode=1, target="customer", evidence=evidence
+    )
 
 
 def check_event_log(make_log: Callable[..., EventLog]) -> list[str]:

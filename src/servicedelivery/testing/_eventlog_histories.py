@@ -440,6 +440,55 @@ class LogMachine(RuleBasedStateMachine):
                 state = moved(state, transition)
         return {} if state is None else {stream: state}
 
+    @rule(
+        streams=st.lists(
+            st.sampled_from(("milestone:A", "milestone:B", "case:C")), min_size=1, max_size=3
+        ),
+        mistake=st.sampled_from((None, None, "illegal")),
+        data=st.data(),
+    )
+    def append_many(self, streams: list[str], mistake: str | None, data: st.DataObject) -> None:
+        # The batches are built, and predicted, one after the other, each on where the ones
+        # before it leave the model: the log checks them in that order.
+        before, model, states = log_snapshot(self.log), list(self.model), dict(self.states)
+        batches: list[tuple[str, list[NewEvent]]] = []
+        error: type[Exception] | None = None
+        for index, stream in enumerate(streams):
+            moves = self._moves(stream, data.draw(st.integers(1, 3)), data)
+            events = [self._next(self._event(stream, move)) for move in moves]
+            if mistake == "illegal" and index == len(streams) - 1:
+                state = self._states_after(stream, events).get(stream)
+                refused = [m for m in MOVES[:7] if state and m not in _allowed(state)]
+                move = data.draw(st.sampled_from(refused)) if refused else "open"
+                events.append(self._next(self._event(stream, move)))
+            if not events:
+                continue
+            error = error or self._predict(stream, events)
+            if error is None:
+                version = self._version(stream)
+                self.states.update(self._states_after(stream, events))
+                self.model.extend(
+                    (stream, version + offset, new.event_id, new.event)
+                    for offset, new in enumerate(events, start=1)
+                )
+            batches.append((stream, events))
+        if error is not None or not batches:
+            self.model, self.states = model, states
+        if not batches:
+            return
+        if error is not None:
+            with pytest.raises(error):
+                self.log.append_many(batches)
+            assert log_snapshot(self.log) == before
+            return
+        appended = self.log.append_many(batches)
+        position = len(model)
+        for (stream, events), result in zip(batches, appended, strict=True):
+            assert result.stream_id == stream
+            assert result.positions == range(position + 1, position + len(events) + 1)
+            position += len(events)
+        assert position == len(self.model)
+
     @rule(batch=batches, stale=st.booleans())
     def retry(self, batch: Any, stale: bool) -> None:
         if batch is None:
