@@ -426,31 +426,11 @@ class SQLiteEventLog(EventLog):
         self, records: Sequence[StoredRecord], attributes: Sequence[AttributeRow], head: StreamHead
     ) -> None:
         db = self._db
-        # The records as columns; every step below runs over whole columns, in C.
-        (
-            positions,
-            event_ids,
-            _,
-            versions,
-            types,
-            schema_versions,
-            payloads,
-            occurred_at,
-            recorded_at,
-            actors,
-            sources,
-            correlation_ids,
-            causation_ids,
-            hashes,
-            occurred_ns,
-            recorded_ns,
-            triggers,
-            owners,
-            reasons,
-            overrides,
-            target_ns,
-            sequences,
-        ) = zip(*records, strict=True)
+        # The records as columns (in the order of StoredRecord); every step below runs over whole
+        # columns, in C.
+        columns = list(zip(*records, strict=True))
+        positions, hashes = columns[0], columns[13]
+        types, triggers, owners, reasons = columns[4], columns[16], columns[17], columns[18]
         # The named fields take few values: each distinct name is looked up once.
         wanted = {*types, *triggers, *owners, *reasons}
         wanted.discard(None)
@@ -458,35 +438,23 @@ class SQLiteEventLog(EventLog):
         ids: dict[str | None, int | None] = {None: None}
         ids.update(self._ids(wanted))
         name_id = ids.__getitem__
-        key = self._stream_keys.get(head.stream_id) or self._pending_streams.get(head.stream_id)
-        if key is None:
+        stream = self._stream_keys.get(head.stream_id) or self._pending_streams.get(head.stream_id)
+        if stream is None:
             if self._last_seen is None:  # _stream_head was not called in this transaction
                 self._stream_head(head.stream_id)
-            key = self._stream_keys.get(head.stream_id, self._next_stream)
+            stream = self._stream_keys.get(head.stream_id, self._next_stream)
         self._last_seen = None
+        # A row is the record with the stream and the names replaced by their ids (_INSERT_EVENT).
         rows = zip(
-            positions,
-            event_ids,
-            repeat(key),
-            versions,
+            *columns[:2],
+            repeat(stream),
+            columns[3],
             map(name_id, types),
-            schema_versions,
-            payloads,
-            occurred_at,
-            recorded_at,
-            actors,
-            sources,
-            correlation_ids,
-            causation_ids,
-            hashes,
-            occurred_ns,
-            recorded_ns,
+            *columns[5:16],
             map(name_id, triggers),
             map(name_id, owners),
             map(name_id, reasons),
-            overrides,
-            target_ns,
-            sequences,
+            *columns[19:],
         )
         try:
             db.executemany(_INSERT_EVENT, rows)
@@ -498,7 +466,7 @@ class SQLiteEventLog(EventLog):
             # The triggers of streams and head check the rows just written: no gaps.
             db.execute(
                 _SAVE_STREAM,
-                (key, head.stream_id, head.version, head.state, head.last_occurred_ns),
+                (stream, head.stream_id, head.version, head.state, head.last_occurred_ns),
             )
             db.execute(_SAVE_HEAD, (positions[-1], hashes[-1]))
         except sqlite3.IntegrityError as error:
@@ -507,7 +475,7 @@ class SQLiteEventLog(EventLog):
                 f"{self._path}: the database refused the batch ({error}); nothing was written",
                 position=positions[0],
             ) from None
-        self._pending_streams[head.stream_id] = key
+        self._pending_streams[head.stream_id] = stream
 
     def _select_stream(
         self, stream_id: str, from_version: int, limit: int | None
