@@ -18,6 +18,7 @@ from servicedelivery.errors import ServiceDeliveryError
 from servicedelivery.eventlog import (
     DEFAULT_REGISTRY,
     CaseOpened,
+    ExpectedVersion,
     MilestoneBlocked,
     MilestoneCompleted,
     MilestonePlanned,
@@ -37,6 +38,9 @@ from servicedelivery.eventlog._batch import (
     advance_all,
     check_fit,
     prepare,
+    prepare_many,
+    records_of,
+    records_of_many,
 )
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE
 from servicedelivery.model import DEFAULT_TAXONOMY, Owner
@@ -177,7 +181,7 @@ MOVES = (
     MilestoneBlocked(reason="site_access", owner=Owner.PROVIDER, override=True),
 )
 transitions = st.lists(st.sampled_from(MOVES), min_size=1, max_size=12).map(
-    lambda moves: [NewEvent(move, occurred_at=START) for move in moves]
+    lambda moves: [NewEvent(move, occurred_at=START.add(minutes=i)) for i, move in enumerate(moves)]
 )
 
 
@@ -227,3 +231,87 @@ def test_the_fast_forms_do_take_ordinary_batches() -> None:
     batch = _prepared(DEFAULT_REGISTRY, DEFAULT_TAXONOMY, "milestone", "M-1", given_events)
     assert batch is not None
     assert _fits(batch, 0, None)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(("milestone:M-1", "milestone:M-2", "case:C-1")), batches() | transitions
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_prepare_many_gives_what_prepare_gives_for_each_batch(
+    requests: list[tuple[str, list[Any]]],
+) -> None:
+    split = [
+        (stream.partition(":")[0], stream.partition(":")[2], given) for stream, given in requests
+    ]
+    together = prepare_many(DEFAULT_REGISTRY, DEFAULT_TAXONOMY, split)
+    each = [
+        outcome(
+            lambda stream=stream, given=given: prepare(
+                DEFAULT_REGISTRY,
+                stream,
+                taxonomy=DEFAULT_TAXONOMY,
+                kind=stream.partition(":")[0],
+                entity=stream.partition(":")[2],
+                events=given,
+                expected_version=ExpectedVersion.ANY,
+            )[0]
+        )
+        for stream, given in requests
+    ]
+    ids = [new.event_id for _, given in requests for new in given if isinstance(new, NewEvent)]
+    if together is None:
+        # Declined: a batch is refused, an id repeats, or an event is of a subclass of NewEvent.
+        assert (
+            any(kind != "ok" for kind, _ in each)
+            or len(set(ids)) < len(ids)
+            or any(type(new) is not NewEvent for _, given in requests for new in given)
+        )
+    else:
+        assert [comparable(batch) for batch in together] == [comparable(b) for _, b in each]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(("milestone:M-1", "milestone:M-2")), batches() | transitions),
+        max_size=4,
+    ),
+    st.lists(st.integers(0, 5), min_size=4, max_size=4),
+    st.integers(0, 100),
+)
+def test_records_of_many_are_records_of_one_batch_after_another(
+    requests: list[tuple[str, list[Any]]], versions: list[int], position: int
+) -> None:
+    made = [(stream, valid_batch(given)) for stream, given in requests]
+    chosen = [(stream, batch) for stream, batch in made if batch is not None]
+    if not chosen:
+        return
+    stamp = ("2025-01-06T09:00:00+01:00", 1_736_150_400_000_000_000)
+    expected = []
+    at, previous = position, "0" * 64
+    for (stream, batch), version in zip(chosen, versions, strict=False):
+        records, rows = records_of(
+            batch,
+            stream_id=stream,
+            version=version,
+            position=at,
+            previous=previous,
+            recorded_at=stamp[0],
+            recorded_ns=stamp[1],
+        )
+        expected.append((records, rows))
+        at, previous = at + len(records), records[-1].hash
+    together = records_of_many(
+        [batch for _, batch in chosen],
+        stream_ids=[stream for stream, _ in chosen],
+        versions=versions[: len(chosen)],
+        position=position,
+        previous="0" * 64,
+        recorded_at=stamp[0],
+        recorded_ns=stamp[1],
+    )
+    assert together == expected

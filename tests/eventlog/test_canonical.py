@@ -105,6 +105,7 @@ covered_records = st.tuples(
     | st.text(min_size=1),
     recorded_at=aware_datetimes().map(lambda instant: instant_text(instant)[0]),
     previous=st.just(GENESIS) | st.binary(min_size=32, max_size=32).map(bytes.hex),
+    each_own_stream=st.booleans(),
 )
 def test_batch_hashes_chain_the_record_hash_of_each_chain_text(
     *,
@@ -114,7 +115,10 @@ def test_batch_hashes_chain_the_record_hash_of_each_chain_text(
     stream_id: str,
     recorded_at: str,
     previous: str,
+    each_own_stream: bool,
 ) -> None:
+    # One stream for the batch, or (as append_many has them) each record's own, some repeating.
+    streams = [f"{stream_id}{offset % 3}" for offset in range(len(records))]
     expected = []
     for offset, (event_id, type, schema_version, payload, occurred_at, *ids) in enumerate(
         records, start=1
@@ -122,7 +126,7 @@ def test_batch_hashes_chain_the_record_hash_of_each_chain_text(
         text = chain_text(
             position + offset,
             event_id,
-            stream_id,
+            streams[offset - 1] if each_own_stream else stream_id,
             version + offset,
             type,
             schema_version,
@@ -137,7 +141,7 @@ def test_batch_hashes_chain_the_record_hash_of_each_chain_text(
     hashes = batch_hashes(
         range(position + 1, position + len(records) + 1),
         columns[0],
-        stream_id=stream_id,
+        stream_ids=streams if each_own_stream else stream_id,
         versions=range(version + 1, version + len(records) + 1),
         types=columns[1],
         schema_versions=columns[2],

@@ -51,8 +51,11 @@ __all__ = [
     "advance",
     "advance_all",
     "check_fit",
+    "expected_version_of",
     "prepare",
+    "prepare_many",
     "records_of",
+    "records_of_many",
     "retry",
 ]
 
@@ -119,7 +122,7 @@ def prepare(
         ValidationError: Every problem with the batch and the expected version.
     """
     errors: list[FieldError] = []
-    expected = _expected(expected_version, errors)
+    expected = expected_version_of(expected_version, errors)
     candidates: object = events
     given = list(candidates) if isinstance(candidates, Iterable) else None
     if given and not errors:
@@ -134,10 +137,64 @@ def prepare(
     ), expected
 
 
+def prepare_many(
+    registry: EventRegistry,
+    taxonomy: Taxonomy,
+    requests: Sequence[tuple[str, str, list[Any]]],
+) -> list[Batch] | None:
+    """The batches of several streams, checked and encoded together, when every event is fine.
+
+    Each request is ``(kind, entity, events)``. The events of all the batches go through the
+    batch form of :func:`prepare` as one column each (their instants, payloads and checks in one
+    pass), then are cut back into one batch per request. ``None`` when something is not fine, or
+    an event id is used twice: :func:`prepare` of each batch then says what.
+    """
+    lengths = [len(given) for _, _, given in requests]
+    if not all(lengths):
+        return None
+    kinds = list(
+        itertools.chain.from_iterable(map(itertools.repeat, (k for k, _, _ in requests), lengths))
+    )
+    entities = list(
+        itertools.chain.from_iterable(map(itertools.repeat, (e for _, e, _ in requests), lengths))
+    )
+    given = list(itertools.chain.from_iterable(events for _, _, events in requests))
+    whole = _prepared(registry, taxonomy, kinds, entities, given)
+    if whole is None:
+        return None
+    batches = []
+    start = 0
+    for length in lengths:
+        part = slice(start, start + length)
+        types = whole.types[part]
+        batches.append(
+            Batch(
+                whole.news[part],
+                whole.event_ids[part],
+                types,
+                whole.payloads[part],
+                whole.quoted[part],
+                whole.occurred_at[part],
+                whole.occurred_ns[part],
+                whole.derived[part],
+                tuple({id(event_type): event_type for event_type in types}.values()),
+            )
+        )
+        start += length
+    return batches
+
+
 def _prepared(
-    registry: EventRegistry, taxonomy: Taxonomy, kind: str, entity: str, given: list[Any]
+    registry: EventRegistry,
+    taxonomy: Taxonomy,
+    kind: str | list[str],
+    entity: str | list[str],
+    given: list[Any],
 ) -> Batch | None:
-    """The batch when every event is fine, else ``None`` (``_prepared_each`` says what is not)."""
+    """The batch when every event is fine, else ``None`` (``_prepared_each`` says what is not).
+
+    ``kind`` and ``entity`` are the stream's, or each event's (batches of several streams).
+    """
     if set(map(type, given)) != _JUST_NEW_EVENTS:
         return None
     event_ids: list[str] = list(map(_EVENT_ID, given))
@@ -148,13 +205,27 @@ def _prepared(
     facts: dict[type, _ClassFacts] = {}
     for cls in set(classes):
         found = _class_facts(registry, cls)
-        if found is None or found.type.cls.stream_kind != kind:
+        if found is None:
             return None
         facts[cls] = found
-        if found.carries_entity and any(
-            event.entity_id() not in (None, entity) for event in events if type(event) is cls
-        ):
+    if isinstance(kind, str):
+        if any(found.type.cls.stream_kind != kind for found in facts.values()):
             return None
+    elif (
+        list(map({c: f.type.cls.stream_kind for c, f in facts.items()}.__getitem__, classes))
+        != kind
+    ):
+        return None
+    carrying = {cls for cls, found in facts.items() if found.carries_entity}
+    if carrying and any(
+        type(event) in carrying and event.entity_id() not in (None, stream_entity)
+        for event, stream_entity in zip(
+            events,
+            itertools.repeat(entity) if isinstance(entity, str) else entity,
+            strict=False,  # one entity repeated for a single stream
+        )
+    ):
+        return None
     types = list(map({cls: found.type for cls, found in facts.items()}.__getitem__, classes))
     occurred_at, occurred_ns = instant_texts(list(map(_OCCURRED, given)))
     if all(found.plain for found in facts.values()):
@@ -288,7 +359,9 @@ def _prepared_each(
     )
 
 
-def _expected(expected_version: object, errors: list[FieldError]) -> int | ExpectedVersion:
+def expected_version_of(
+    expected_version: object, errors: list[FieldError]
+) -> int | ExpectedVersion:
     """The expected version as a number or ``ExpectedVersion.ANY``; a bad one joins ``errors``."""
     if expected_version in (_ANY, _NO_STREAM):
         expected = ExpectedVersion(str(expected_version))
@@ -313,7 +386,7 @@ def check_fit(
     stream_id: str,
     batch: Batch,
     head: StreamHead | None,
-    recorded: Callable[[Sequence[str]], list[StoredRecord]],
+    recorded: Callable[[Sequence[str]], Iterable[str]],
 ) -> None:
     """Refuse events that do not fit where they would go in the stream.
 
@@ -321,7 +394,7 @@ def check_fit(
         stream_id: The stream.
         batch: The prepared batch.
         head: Where the stream stands (``None``: it has no events).
-        recorded: Finds recorded events by id (the evidence escalations cite).
+        recorded: Which of these event ids are recorded (the evidence escalations cite).
 
     Raises:
         ValidationError: Every event that opens an existing stream or continues a missing one,
@@ -338,7 +411,7 @@ def _check_fit_each(
     batch: Batch,
     version: int,
     last_ns: int | None,
-    recorded: Callable[[Sequence[str]], list[StoredRecord]],
+    recorded: Callable[[Sequence[str]], Iterable[str]],
 ) -> None:
     """``check_fit`` event by event: raises with every problem, with its path."""
     errors: list[FieldError] = []
@@ -382,7 +455,7 @@ def _check_fit_each(
                     evidence.setdefault(event_id, f"events[{index}].event.evidence[{cited}]")
         batch_ids.add(new.event_id)
     if evidence:
-        found = {record.event_id for record in recorded(list(evidence))}
+        found = set(recorded(list(evidence)))
         errors.extend(
             FieldError(path, event_id, "the id of a recorded event")
             for event_id, path in evidence.items()
@@ -545,8 +618,89 @@ def records_of(
         recorded_ns: The same in ns since the epoch.
     """
     count = len(batch.news)
+    return _records(
+        batch,
+        streams=stream_id,
+        versions=range(version + 1, version + count + 1),
+        position=position,
+        previous=previous,
+        recorded_at=recorded_at,
+        recorded_ns=recorded_ns,
+    )
+
+
+def records_of_many(
+    batches: Sequence[Batch],
+    *,
+    stream_ids: Sequence[str],
+    versions: Sequence[int],
+    position: int,
+    previous: str,
+    recorded_at: str,
+    recorded_ns: int,
+) -> list[tuple[list[StoredRecord], list[AttributeRow]]]:
+    """``records_of`` of consecutive batches of several streams, in one pass over all their events.
+
+    Args:
+        batches: The prepared batches, in the order they are recorded.
+        stream_ids: Each batch's stream.
+        versions: Each batch's stream version before it.
+        position: The log's last position before the first batch.
+        previous: The hash of the record at ``position``.
+        recorded_at: When the batches are recorded (text).
+        recorded_ns: The same in ns since the epoch.
+    """
+    lengths = [len(batch.news) for batch in batches]
+    chain = itertools.chain.from_iterable
+    whole = Batch(
+        news=list(chain(batch.news for batch in batches)),
+        event_ids=list(chain(batch.event_ids for batch in batches)),
+        types=list(chain(batch.types for batch in batches)),
+        payloads=list(chain(batch.payloads for batch in batches)),
+        quoted=list(chain(batch.quoted for batch in batches)),
+        occurred_at=list(chain(batch.occurred_at for batch in batches)),
+        occurred_ns=list(chain(batch.occurred_ns for batch in batches)),
+        derived=list(chain(batch.derived for batch in batches)),
+        distinct=(),  # not needed to make records
+    )
+    records, attributes = _records(
+        whole,
+        streams=list(chain(map(itertools.repeat, stream_ids, lengths))),
+        versions=list(
+            chain(range(v + 1, v + n + 1) for v, n in zip(versions, lengths, strict=True))
+        ),
+        position=position,
+        previous=previous,
+        recorded_at=recorded_at,
+        recorded_ns=recorded_ns,
+    )
+    # Back into batches: records by count, attribute rows by the positions they belong to.
+    result = []
+    start = 0
+    row = 0
+    for length in lengths:
+        last = position + start + length
+        end = row
+        while end < len(attributes) and attributes[end][0] <= last:
+            end += 1
+        result.append((records[start : start + length], attributes[row:end]))
+        start, row = start + length, end
+    return result
+
+
+def _records(
+    batch: Batch,
+    *,
+    streams: str | Sequence[str],
+    versions: Sequence[int],
+    position: int,
+    previous: str,
+    recorded_at: str,
+    recorded_ns: int,
+) -> tuple[list[StoredRecord], list[AttributeRow]]:
+    """The records of a batch, of one stream or (``streams`` per event) of several."""
+    count = len(batch.news)
     positions = range(position + 1, position + count + 1)
-    versions = range(version + 1, version + count + 1)
     names = list(map(_TYPE_NAME, batch.types))
     schema_versions = list(map(_TYPE_VERSION, batch.types))
     actors, sources, correlations, causations = (
@@ -555,7 +709,7 @@ def records_of(
     hashes = batch_hashes(
         positions,
         batch.event_ids,
-        stream_id=stream_id,
+        stream_ids=streams,
         versions=versions,
         types=names,
         schema_versions=schema_versions,
@@ -576,7 +730,7 @@ def records_of(
             zip(
                 positions,
                 batch.event_ids,
-                itertools.repeat(stream_id, count),
+                itertools.repeat(streams, count) if isinstance(streams, str) else streams,
                 versions,
                 names,
                 schema_versions,

@@ -74,7 +74,7 @@ def batch_hashes(
     positions: Sequence[int],
     event_ids: Sequence[str],
     *,
-    stream_id: str,
+    stream_ids: str | Sequence[str],
     versions: Sequence[int],
     types: Sequence[str],
     schema_versions: Sequence[int],
@@ -89,28 +89,30 @@ def batch_hashes(
     """The hashes of a batch's records, the first chained to ``previous``.
 
     Each is ``record_hash(chain_text(...))`` of its record with ``previous`` the hash before it (a
-    test checks), the columns given as lists. ``quoted_payloads`` are the payloads' texts as JSON
-    strings (``canonical_string`` of each); ``envelope_ids`` are the actors, sources, correlation
-    and causation ids. The parts of the texts that repeat (the stream, the recorded instant, each
-    type) are escaped once per batch. Event ids (UUID texts), instants (ISO 8601 texts) and type
-    names (dotted codes) are written between quotes as they are: none of their characters needs
-    escaping in JSON. Positions, versions and schema versions are integers (never booleans).
+    test checks), the columns given as lists. ``stream_ids`` is one stream for all (one batch) or
+    each record's; ``quoted_payloads`` are the payloads' texts as JSON strings (``canonical_string``
+    of each); ``envelope_ids`` are the actors, sources, correlation and causation ids. The parts of
+    the texts that repeat (the streams, the recorded instant, each type) are escaped once each.
+    Event ids (UUID texts), instants (ISO 8601 texts) and type names (dotted codes) are written
+    between quotes as they are: none of their characters needs escaping in JSON. Positions,
+    versions and schema versions are integers (never booleans).
     """
     actors, sources, correlations, causations = envelope_ids
+    count = len(positions)
+    streams = itertools.repeat(stream_ids, count) if isinstance(stream_ids, str) else stream_ids
     # What follows the previous hash up to the version depends only on the type, its schema
-    # version and the source: made once for each distinct one.
-    stream = canonical_string(stream_id)
+    # version, the source and the stream: made once for each distinct one.
     recorded = f'","recorded_at":"{recorded_at}","schema_version":'
     afters = {
         key: f'{recorded}{key[1]},"source":{_text_or_null(key[2])},'
-        f'"stream_id":{stream},"type":"{key[0]}","version":'
-        for key in set(zip(types, schema_versions, sources, strict=True))
+        f'"stream_id":{canonical_string(key[3])},"type":"{key[0]}","version":'
+        for key in set(zip(types, schema_versions, sources, streams, strict=True))
     }
     if len(afters) == 1:
-        keys: Iterable[tuple[str, int, str | None]] = itertools.repeat(next(iter(afters)))
+        keys: Iterable[tuple[str, int, str | None, str]] = itertools.repeat(next(iter(afters)))
     else:
-        keys = zip(types, schema_versions, sources, strict=True)
-    count = len(positions)
+        streams = itertools.repeat(stream_ids, count) if isinstance(stream_ids, str) else stream_ids
+        keys = zip(types, schema_versions, sources, streams, strict=True)
     if actors.count(None) + correlations.count(None) + causations.count(None) < 3 * count:
         heads: Iterable[str] = [
             f'{{"actor":{_text_or_null(actor)},"causation_id":{_text_or_null(causation)},'

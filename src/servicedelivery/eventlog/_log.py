@@ -26,8 +26,11 @@ from servicedelivery.eventlog._batch import (
     Batch,
     advance_all,
     check_fit,
+    expected_version_of,
     prepare,
+    prepare_many,
     records_of,
+    records_of_many,
     retry,
 )
 from servicedelivery.eventlog._columns import (
@@ -225,57 +228,102 @@ class EventLog(abc.ABC):
         self._check_open()
         # The records an append builds all outlive it and form no cycles: see collector_paused.
         with collector_paused():
-            prepared = []
-            for index, (stream_id, events, expected_version) in enumerate(requests):
-                try:
-                    kind, entity = split_stream_id(stream_id)
-                    batch, expected = prepare(
-                        self._registry,
-                        stream_id,
-                        taxonomy=self._taxonomy,
-                        kind=kind,
-                        entity=entity,
-                        events=events,
-                        expected_version=expected_version,
-                    )
-                except ServiceDeliveryError as error:
-                    _note(error, many, index, stream_id)
-                    raise
-                prepared.append((stream_id, kind, entity, batch, expected))
-            if many:
-                _check_distinct_ids([batch for _, _, _, batch, _ in prepared])
+            # Lists, so that a second look (event by event, to report) sees the same events.
+            given: list[tuple[str, Any, object]] = [
+                (stream_id, _listed(events), expected) for stream_id, events, expected in requests
+            ]
+            prepared = (self._prepared_together(given) if many else None) or self._prepared(
+                given, many=many
+            )
             with self._write():
-                return self._record(prepared)
+                return self._record(prepared, many=many)
+
+    def _prepared(
+        self, given: list[tuple[str, Any, object]], *, many: bool
+    ) -> list[tuple[str, str, str, Batch, int | ExpectedVersion]]:
+        """Each batch checked and encoded on its own; raises with every problem of a batch."""
+        prepared = []
+        for index, (stream_id, events, expected_version) in enumerate(given):
+            try:
+                kind, entity = split_stream_id(stream_id)
+                batch, expected = prepare(
+                    self._registry,
+                    stream_id,
+                    taxonomy=self._taxonomy,
+                    kind=kind,
+                    entity=entity,
+                    events=events,
+                    expected_version=expected_version,
+                )
+            except ServiceDeliveryError as error:
+                _note(error, many, index, stream_id)
+                raise
+            prepared.append((stream_id, kind, entity, batch, expected))
+        if many:
+            _check_distinct_ids([batch for _, _, _, batch, _ in prepared])
+        return prepared
+
+    def _prepared_together(
+        self, given: list[tuple[str, Any, object]]
+    ) -> list[tuple[str, str, str, Batch, int | ExpectedVersion]] | None:
+        """The batches of ``append_many`` checked and encoded in one pass, when all is fine.
+
+        ``None`` when anything is not: ``_prepared`` then checks each batch to say what.
+        """
+        heads = []
+        for stream_id, events, expected_version in given:
+            try:
+                kind, entity = split_stream_id(stream_id)
+            except ValidationError:
+                return None
+            errors: list[FieldError] = []
+            expected = expected_version_of(expected_version, errors)
+            if errors or not isinstance(events, list):
+                return None
+            heads.append((stream_id, kind, entity, expected))
+        batches = prepare_many(
+            self._registry,
+            self._taxonomy,
+            [
+                (kind, entity, events)
+                for (_, kind, entity, _), (_, events, _) in zip(heads, given, strict=True)
+            ],
+        )
+        if batches is None:
+            return None
+        return [
+            (stream_id, kind, entity, batch, expected)
+            for (stream_id, kind, entity, expected), batch in zip(heads, batches, strict=True)
+        ]
 
     def _record(
-        self, prepared: list[tuple[str, str, str, Batch, int | ExpectedVersion]]
+        self, prepared: list[tuple[str, str, str, Batch, int | ExpectedVersion]], *, many: bool
     ) -> list[Appended]:
-        """Fit the prepared batches to the log, then insert them (inside the write transaction)."""
-        many = len(prepared) > 1
-        results: list[Appended] = []
-        writes: list[tuple[list[StoredRecord], list[AttributeRow], StreamHead]] = []
+        """Fit the prepared batches to the log, then write them (inside the write transaction)."""
+        results: list[Appended | None] = [None] * len(prepared)
+        writes: list[tuple[int, str, Batch, int, StreamHead]] = []
         heads: dict[str, StreamHead | None] = {}  # the streams as this call leaves them
-        # Read once the first batch to write has passed its checks (a retry writes nothing).
-        stamp: tuple[dt.datetime, str, int] | None = None
-        position, previous = 0, ""
+        written: set[str] = set()  # the event ids of the batches to write
 
-        def recorded_or_pending(event_ids: Sequence[str]) -> list[StoredRecord]:
+        def recorded(event_ids: Sequence[str]) -> set[str]:
             # Evidence may cite an event of an earlier batch of the same call.
-            wanted = set(event_ids)
-            pending = [r for records, _, _ in writes for r in records if r.event_id in wanted]
-            return self._records_by_id(event_ids) + pending
+            found = {record.event_id for record in self._records_by_id(event_ids)}
+            return found | written.intersection(event_ids)
 
+        # One look for retries of the whole call, rather than one per batch.
+        retries = not many or bool(
+            self._records_by_id([i for _, _, _, batch, _ in prepared for i in batch.event_ids])
+        )
         for index, (stream_id, kind, entity, batch, expected) in enumerate(prepared):
             try:
-                recorded = self._records_by_id(batch.event_ids)
-                if recorded:
-                    results.append(retry(stream_id, batch, recorded))
+                if retries and (done := self._records_by_id(batch.event_ids)):
+                    results[index] = retry(stream_id, batch, done)
                     continue
                 head = heads[stream_id] if stream_id in heads else self._stream_head(stream_id)
                 version = 0 if head is None else head.version
                 if expected is not ExpectedVersion.ANY and version != expected:
                     raise ConcurrencyError(stream_id=stream_id, expected=expected, actual=version)
-                check_fit(stream_id, batch, head, recorded_or_pending)
+                check_fit(stream_id, batch, head, recorded)
                 state = advance_all(
                     self._lifecycle,
                     self._taxonomy,
@@ -284,39 +332,69 @@ class EventLog(abc.ABC):
                     batch=batch,
                     state=None if head is None else head.state,
                 )
-                if stamp is None:
-                    stamp = self._now()
-                    position, previous = self._last()
-                    recorded_at = instant_at(stamp[0])
-                records, attributes = records_of(
+            except ServiceDeliveryError as error:
+                _note(error, many, index, stream_id)
+                raise
+            count = len(batch.news)
+            heads[stream_id] = new_head = StreamHead(
+                stream_id, version + count, state, batch.occurred_ns[-1]
+            )
+            writes.append((index, stream_id, batch, version, new_head))
+            if many:
+                written.update(batch.event_ids)
+        if writes:
+            self._write_all(writes, results)
+        return [result for result in results if result is not None]
+
+    def _write_all(
+        self,
+        writes: list[tuple[int, str, Batch, int, StreamHead]],
+        results: list[Appended | None],
+    ) -> None:
+        """Stamp, hash-chain and insert batches that passed every check, in order."""
+        instant, recorded_at, recorded_ns = self._now()
+        position, previous = self._last()
+        if len(writes) == 1:
+            _, stream_id, batch, version, _ = writes[0]
+            made = [
+                records_of(
                     batch,
                     stream_id=stream_id,
                     version=version,
                     position=position,
                     previous=previous,
-                    recorded_at=stamp[1],
-                    recorded_ns=stamp[2],
+                    recorded_at=recorded_at,
+                    recorded_ns=recorded_ns,
                 )
-            except ServiceDeliveryError as error:
-                _note(error, many, index, stream_id)
-                raise
+            ]
+        else:
+            made = records_of_many(
+                [batch for _, _, batch, _, _ in writes],
+                stream_ids=[stream_id for _, stream_id, _, _, _ in writes],
+                versions=[version for _, _, _, version, _ in writes],
+                position=position,
+                previous=previous,
+                recorded_at=recorded_at,
+                recorded_ns=recorded_ns,
+            )
+        stamp = instant_at(instant)
+        for (index, stream_id, _, version, _), (records, _) in zip(writes, made, strict=True):
             count = len(records)
-            heads[stream_id] = new_head = StreamHead(
-                stream_id, version + count, state, batch.occurred_ns[-1]
+            results[index] = Appended(
+                stream_id,
+                range(records[0].position, records[0].position + count),
+                range(version + 1, version + count + 1),
+                stamp,
             )
-            writes.append((records, attributes, new_head))
-            results.append(
-                Appended(
-                    stream_id,
-                    range(position + 1, position + count + 1),
-                    range(version + 1, version + count + 1),
-                    recorded_at,
-                )
+        if len(writes) == 1:
+            self._insert(*made[0], writes[0][4])
+        else:
+            self._insert_many(
+                [
+                    (records, rows, write[4])
+                    for write, (records, rows) in zip(writes, made, strict=True)
+                ]
             )
-            position, previous = position + count, records[-1].hash
-        for records, attributes, head in writes:
-            self._insert(records, attributes, head)
-        return results
 
     def read_stream(
         self, stream_id: str, *, from_version: int = 1, limit: int | None = None
@@ -448,6 +526,17 @@ class EventLog(abc.ABC):
     ) -> None:
         """Store the records and their attribute rows, and the stream's new head."""
 
+    def _insert_many(
+        self, writes: Sequence[tuple[Sequence[StoredRecord], Sequence[AttributeRow], StreamHead]]
+    ) -> None:
+        """``_insert`` of several batches in order, in one write transaction (``append_many``).
+
+        By default one ``_insert`` after the other; a backend that can store them all at once
+        overrides it.
+        """
+        for records, attributes, head in writes:
+            self._insert(records, attributes, head)
+
     @abc.abstractmethod
     def _select_stream(
         self, stream_id: str, from_version: int, limit: int | None
@@ -504,6 +593,11 @@ def _check_counts(**options: tuple[object, int]) -> None:
     ]
     if errors:
         raise ValidationError(errors)
+
+
+def _listed(events: object) -> object:
+    """The events as a list (an iterator is read once), or the bad value for the checks to name."""
+    return list(events) if isinstance(events, Iterable) else events
 
 
 def _note(error: ServiceDeliveryError, many: bool, index: int, stream_id: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -112,6 +113,19 @@ class InMemoryEventLog(EventLog):
     def _insert(
         self, records: Sequence[StoredRecord], attributes: Sequence[AttributeRow], head: StreamHead
     ) -> None:
+        self._insert_many([(records, attributes, head)])
+
+    def _insert_many(
+        self, writes: Sequence[tuple[Sequence[StoredRecord], Sequence[AttributeRow], StreamHead]]
+    ) -> None:
+        records = (
+            [record for batch, _, _ in writes for record in batch]
+            if len(writes) > 1
+            else writes[0][0]
+        )
+        attributes = (
+            [row for _, rows, _ in writes for row in rows] if len(writes) > 1 else writes[0][1]
+        )
         # Everything is computed before anything is changed, so a failure changes nothing. The
         # categorical fields come in few combinations: each distinct one is coded once.
         combos = dict.fromkeys(map(_CATEGORICAL, records))
@@ -138,14 +152,17 @@ class InMemoryEventLog(EventLog):
         )
         rows = [(position, codes[key], codes[value]) for position, key, value in attributes]
         event_ids = list(map(_EVENT_ID, records))
-        indexes = range(len(self._records), len(self._records) + len(records))
-        self._index.update(zip(event_ids, indexes, strict=True))
-        self._streams.setdefault(head.stream_id, []).extend(indexes)
+        start = len(self._records)
+        self._index.update(zip(event_ids, itertools.count(start)))
+        for batch, _, head in writes:
+            indexes = range(start, start + len(batch))
+            self._streams.setdefault(head.stream_id, []).extend(indexes)
+            self._heads[head.stream_id] = head
+            start += len(batch)
         self._records.extend(map(tuple, records))
         self._event_ids.extend(event_ids)
         self._facts.extend(facts)
         self._attribute_rows.extend(rows)
-        self._heads[head.stream_id] = head
 
     def _select_stream(
         self, stream_id: str, from_version: int, limit: int | None
