@@ -31,7 +31,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from itertools import repeat
+from itertools import count
 from typing import Any, Literal
 
 import numpy as np
@@ -425,6 +425,51 @@ class SQLiteEventLog(EventLog):
     def _insert(
         self, records: Sequence[StoredRecord], attributes: Sequence[AttributeRow], head: StreamHead
     ) -> None:
+        self._store(records, attributes, [head])
+
+    def _insert_many(
+        self, writes: Sequence[tuple[Sequence[StoredRecord], Sequence[AttributeRow], StreamHead]]
+    ) -> None:
+        # One statement per table for the whole call. Each stream is saved once, at its last head:
+        # its trigger then counts every version the call added to it.
+        heads = {head.stream_id: head for _, _, head in writes}
+        self._store(
+            [record for records, _, _ in writes for record in records],
+            [row for _, rows, _ in writes for row in rows],
+            list(heads.values()),
+        )
+
+    def _stream_ids(self, stream_ids: list[str]) -> dict[str, int]:
+        """The ids of these streams, with new ids for new streams (inside the write transaction)."""
+        keys: dict[str, int] = {}
+        unknown = []
+        for stream_id in stream_ids:
+            key = self._stream_keys.get(stream_id) or self._pending_streams.get(stream_id)
+            if key is None:
+                unknown.append(stream_id)
+            else:
+                keys[stream_id] = key
+        if not unknown:
+            return keys
+        if self._last_seen is None:  # nothing read since the last write: look the streams up
+            marks = ", ".join("?" * len(unknown))
+            found = self._db.execute(
+                f"SELECT stream_id, id FROM streams WHERE stream_id IN ({marks})", unknown
+            ).fetchall()
+            keys.update(found)
+            unknown = [stream_id for stream_id in unknown if stream_id not in keys]
+            first = self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM streams").fetchone()[0]
+        else:  # _stream_head read it under the write lock, and no stream was written since
+            first = self._next_stream
+        keys.update(zip(unknown, count(first)))
+        return keys
+
+    def _store(
+        self,
+        records: Sequence[StoredRecord],
+        attributes: Sequence[AttributeRow],
+        heads: list[StreamHead],
+    ) -> None:
         db = self._db
         # The records as columns (in the order of StoredRecord); every step below runs over whole
         # columns, in C.
@@ -438,16 +483,13 @@ class SQLiteEventLog(EventLog):
         ids: dict[str | None, int | None] = {None: None}
         ids.update(self._ids(wanted))
         name_id = ids.__getitem__
-        stream = self._stream_keys.get(head.stream_id) or self._pending_streams.get(head.stream_id)
-        if stream is None:
-            if self._last_seen is None:  # _stream_head was not called in this transaction
-                self._stream_head(head.stream_id)
-            stream = self._stream_keys.get(head.stream_id, self._next_stream)
+        streams = self._stream_ids([head.stream_id for head in heads])
         self._last_seen = None
         # A row is the record with the stream and the names replaced by their ids (_INSERT_EVENT).
         rows = zip(
-            *columns[:2],
-            repeat(stream),
+            columns[0],
+            columns[1],
+            map(streams.__getitem__, columns[2]),
             columns[3],
             map(name_id, types),
             *columns[5:16],
@@ -455,6 +497,7 @@ class SQLiteEventLog(EventLog):
             map(name_id, owners),
             map(name_id, reasons),
             *columns[19:],
+            strict=True,
         )
         try:
             db.executemany(_INSERT_EVENT, rows)
@@ -464,9 +507,9 @@ class SQLiteEventLog(EventLog):
                     [(position, ids[key], ids[value]) for position, key, value in attributes],
                 )
             # The triggers of streams and head check the rows just written: no gaps.
-            db.execute(
+            db.executemany(
                 _SAVE_STREAM,
-                (stream, head.stream_id, head.version, head.state, head.last_occurred_ns),
+                [(streams[head.stream_id], *head) for head in heads],
             )
             db.execute(_SAVE_HEAD, (positions[-1], hashes[-1]))
         except sqlite3.IntegrityError as error:
@@ -475,7 +518,7 @@ class SQLiteEventLog(EventLog):
                 f"{self._path}: the database refused the batch ({error}); nothing was written",
                 position=positions[0],
             ) from None
-        self._pending_streams[head.stream_id] = stream
+        self._pending_streams.update(streams)
 
     def _select_stream(
         self, stream_id: str, from_version: int, limit: int | None
