@@ -49,19 +49,26 @@ def prebuilt(batches: Batches) -> Prebuilt:
     return result
 
 
-def store_all(path: Path, batches: Prebuilt, synchronous: str) -> Callable[[], None]:
-    """What an append asks of the backend, batch by batch, on a fresh file."""
+def store_all(
+    path: Path, batches: Prebuilt, synchronous: str, *, per_call: int = 1
+) -> Callable[[], None]:
+    """What ``append`` (or ``append_many``, ``per_call`` batches at once) asks of the backend."""
 
     def run() -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         log = SQLiteEventLog(path, synchronous=synchronous)  # type: ignore[arg-type]
-        for records, attributes, head in batches:
+        for start in range(0, len(batches), per_call):
+            call = batches[start : start + per_call]
             with log._write():
-                log._records_by_id([record.event_id for record in records])
-                log._stream_head(head.stream_id)
+                for records, _, head in call:
+                    log._records_by_id([record.event_id for record in records])
+                    log._stream_head(head.stream_id)
                 log._last()
-                log._insert(records, attributes, head)
+                if per_call == 1:
+                    log._insert(*call[0])
+                else:
+                    log._insert_many(call)
         log.close()
 
     return run
@@ -74,15 +81,23 @@ def run(*, quick: bool) -> list[Result]:
     results: list[Result] = []
     workdir = Path(tempfile.mkdtemp(prefix="bench_sqlite_storage_"))
     try:
-        for batches, synchronous in ((long, "full"), (short, "full"), (short, "normal")):
+        shapes = (
+            (long, "full", 1),
+            (short, "full", 1),
+            (short, "normal", 1),
+            (short, "full", 1_000),
+        )
+        for batches, synchronous, per_call in shapes:
             events = count(batches)
             per_batch = events / len(batches)
             path = workdir / "hooks.db"
-            seconds = best_of(store_all(path, prebuilt(batches), synchronous), repeat=repeat)
+            store = store_all(path, prebuilt(batches), synchronous, per_call=per_call)
+            seconds = best_of(store, repeat=repeat)
             reference = best_of(raw_sqlite(workdir / "raw.db", batches, synchronous), repeat=repeat)
+            calls = "" if per_call == 1 else f", {per_call:,} batches per call (append_many)"
             results.append(
                 Result(
-                    f"SQLite storage hooks, {per_batch:,.0f} events/batch, "
+                    f"SQLite storage hooks, {per_batch:,.0f} events/batch{calls}, "
                     f"synchronous={synchronous} ({events:,} events)",
                     seconds,
                     items=events,
