@@ -17,6 +17,7 @@ import pendulum
 import pytest
 
 from servicedelivery.errors import (
+    IntegrityError,
     SourceError,
     ValidationError,
 )
@@ -25,6 +26,7 @@ from servicedelivery.eventlog import (
     EventLog,
     MilestoneBlocked,
     MilestonePlanned,
+    MilestoneStarted,
     NewEvent,
     SQLiteEventLog,
 )
@@ -84,13 +86,14 @@ def test_reopening_a_file_finds_everything(tmp_path: Path) -> None:
         "UPDATE names SET name = 'x' WHERE id = 1",
         "DELETE FROM attributes",
         "DELETE FROM streams",
+        "DELETE FROM head",
+        "INSERT INTO head VALUES (2, 0, '')",
+        "UPDATE head SET position = 2",
+        "UPDATE head SET position = 4",
+        "UPDATE head SET id = 2",
         "INSERT INTO events SELECT * FROM events WHERE position = 1",
-        "INSERT INTO events (position, event_id, stream, version, type, schema_version, payload, "
-        "occurred_at, recorded_at, hash, occurred_ns, recorded_ns, override) "
-        "VALUES (7, 'x', 1, 3, 1, 1, '{}', '', '', '', 0, 0, 0)",
-        "INSERT INTO events (position, event_id, stream, version, type, schema_version, payload, "
-        "occurred_at, recorded_at, hash, occurred_ns, recorded_ns, override) "
-        "VALUES (4, 'x', 1, 9, 1, 1, '{}', '', '', '', 0, 0, 0)",
+        "UPDATE streams SET version = 1 WHERE id = 1",
+        "UPDATE streams SET version = 3 WHERE id = 1",
     ],
 )
 def test_the_schema_itself_keeps_the_log_append_only(tmp_path: Path, statement: str) -> None:
@@ -100,6 +103,125 @@ def test_the_schema_itself_keeps_the_log_append_only(tmp_path: Path, statement: 
     with pytest.raises(sqlite3.IntegrityError):
         db.execute(statement)
     db.close()
+
+
+def event_row(position: int, stream: int, version: int) -> str:
+    return (
+        "INSERT INTO events (position, event_id, stream, version, type, schema_version, payload, "
+        "occurred_at, recorded_at, hash, occurred_ns, recorded_ns, override) VALUES "
+        f"({position}, 'x{position}', {stream}, {version}, 1, 1, '{{}}', '', '', 'h{position}', 0, "
+        "0, 0)"
+    )
+
+
+def execute_all(db: sqlite3.Connection, statements: list[str]) -> None:
+    for statement in statements:
+        db.execute(statement)
+
+
+def head_row(position: int) -> str:
+    return f"UPDATE head SET position = {position}, hash = 'h{position}'"
+
+
+# Writes that move the log's head and the stream's version, as every writer of the file must (see
+# the module docstring of the SQLite backend), but leave a gap. The file after fill(): M-1 (stream 1)
+# at version 2 and M-2 (stream 2) at version 1, positions 1 to 3.
+GAPS: dict[str, list[str]] = {
+    "a position gap": [
+        event_row(5, 1, 3),
+        "UPDATE streams SET version = 3 WHERE id = 1",
+        head_row(5),
+    ],
+    "a head short of the last position": [
+        event_row(4, 1, 3),
+        event_row(5, 2, 2),
+        "UPDATE streams SET version = 3 WHERE id = 1",
+        head_row(4),
+    ],
+    "a head with another hash": [
+        event_row(4, 1, 3),
+        "UPDATE streams SET version = 3 WHERE id = 1",
+        "UPDATE head SET position = 4, hash = 'h3'",
+    ],
+    "a version gap": [
+        event_row(4, 1, 9),
+        "UPDATE streams SET version = 9 WHERE id = 1",
+        head_row(4),
+    ],
+    "a version beyond the stream's new version": [
+        event_row(4, 1, 4),
+        "UPDATE streams SET version = 3 WHERE id = 1",
+        head_row(4),
+    ],
+    "a new stream not starting at version 1": [
+        event_row(4, 3, 2),
+        "INSERT INTO streams VALUES (3, 'milestone:M-3', 2, 'planned', 0)",
+        head_row(4),
+    ],
+}
+
+
+@pytest.mark.parametrize("statements", GAPS.values(), ids=GAPS.keys())
+def test_the_schema_refuses_a_write_that_leaves_a_gap(
+    tmp_path: Path, statements: list[str]
+) -> None:
+    path = tmp_path / "trail.db"
+    filled(path).close()
+    before = file_bytes(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.IntegrityError, match="without gaps"):
+        execute_all(db, statements)
+    db.execute("ROLLBACK")
+    db.close()
+    assert file_bytes(path) == before
+
+
+@pytest.mark.parametrize(
+    ("statements", "stream"),
+    [
+        ([event_row(4, 1, 3), "UPDATE streams SET version = 3 WHERE id = 1"], "milestone:M-2"),
+        ([event_row(4, 1, 3), head_row(4)], "milestone:M-1"),
+    ],
+    ids=["rows without their batch", "rows without the stream's new version"],
+)
+def test_rows_written_behind_the_log_stop_the_next_append(
+    tmp_path: Path, statements: list[str], stream: str
+) -> None:
+    path = tmp_path / "trail.db"
+    filled(path).close()
+    db = sqlite3.connect(path, isolation_level=None)
+    execute_all(db, statements)
+    db.close()
+    with SQLiteEventLog(path) as log:
+        before = file_bytes(path)
+        blocked = MilestoneBlocked(reason="site_access", owner=Owner.CUSTOMER)
+        events = [new(MilestoneStarted(), 3)] if stream == "milestone:M-2" else [new(blocked, 3)]
+        with pytest.raises(IntegrityError, match="refused the batch"):
+            log.append(stream, events)
+        assert file_bytes(path) == before
+        with pytest.raises(IntegrityError):
+            log.verify()
+
+
+def test_what_an_append_read_is_not_reused_after_another_writer(tmp_path: Path) -> None:
+    path = tmp_path / "trail.db"
+    first, second = filled(path), SQLiteEventLog(path, clock=ManualClock())
+    blocked = MilestoneBlocked(reason="site_access", owner=Owner.CUSTOMER)
+    assert second.append("milestone:M-1", [new(blocked, 3)]).positions == range(4, 5)
+    assert first.append("milestone:M-3", [new(plan(), 4)]).positions == range(5, 6)
+    assert second.head() == 5
+    assert second.stream_version("milestone:M-3") == 1
+    assert second.append("milestone:M-3", [new(MilestoneStarted(), 5)]).positions == range(6, 7)
+    assert first.append("milestone:M-4", [new(plan(), 6)]).positions == range(7, 8)
+    assert [r.stream_id for r in second.read_all(from_position=5)] == [
+        "milestone:M-3",
+        "milestone:M-3",
+        "milestone:M-4",
+    ]
+    assert second.verify().records == 7
+    first.close()
+    second.close()
 
 
 def test_files_that_are_not_event_logs_are_refused(tmp_path: Path) -> None:

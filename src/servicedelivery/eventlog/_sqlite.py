@@ -2,9 +2,21 @@
 
 The file runs in WAL mode, so readers never block the writer. Every batch is one ``BEGIN
 IMMEDIATE`` transaction: the write lock is taken before the stream is read, so two writers (in any
-processes) are serialized and each sees the other's committed batches. The schema itself enforces
-what must never break, whoever writes to the file: unique event ids, unique (stream, version),
-gap-free positions and versions, and no ``UPDATE`` or ``DELETE`` of a recorded event.
+processes) are serialized and each sees the other's committed batches.
+
+The schema itself enforces what must never break, whoever writes to the file:
+
+- unique event ids (``UNIQUE`` index) and unique (stream, version) pairs;
+- no ``UPDATE`` or ``DELETE`` of events, attributes or names, no ``DELETE`` of streams or of the
+  head (triggers);
+- gap-free positions and versions, checked once per batch rather than once per row. Every writer
+  ends a batch by moving the one-row ``head`` table (the last position and its hash) and each
+  written stream's ``version``; their triggers count the rows past the old value over the primary
+  key or the ``(stream, version)`` index. With unique positions and versions, "as many rows past
+  the old value as the new value is ahead of it, and none past the new value" means exactly the
+  range between them: no gap, nothing beyond. Rows written without moving the head or the stream's
+  version are not refused as they are inserted, but the next batch is (its counts include them),
+  and ``verify`` reports them.
 
 Strings that repeat (stream ids, type names, triggers, owners, reasons, attribute keys and values)
 are stored once, in the ``names`` and ``streams`` tables, and referenced by integer, so that
@@ -14,12 +26,12 @@ are stored once, in the ``names`` and ``streams`` tables, and referenced by inte
 from __future__ import annotations
 
 import functools
-import operator
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import count
 from typing import Any, Literal
 
 import numpy as np
@@ -41,7 +53,7 @@ from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
 
 __all__ = ["SCHEMA_VERSION", "SQLiteEventLog"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The version of the file layout (``PRAGMA user_version``); migrations will key on it."""
 
 _APPLICATION_ID = 0x5344_4C47  # "SDLG": marks the file as a servicedelivery event log.
@@ -58,6 +70,12 @@ CREATE TABLE streams (
     version INTEGER NOT NULL CHECK (version >= 1),
     state TEXT,
     last_occurred_ns INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    position INTEGER NOT NULL CHECK (position >= 0),
+    hash TEXT NOT NULL
 ) STRICT;
 
 CREATE TABLE events (
@@ -93,12 +111,24 @@ CREATE TABLE attributes (
     PRIMARY KEY (position, key)
 ) STRICT, WITHOUT ROWID;
 
-CREATE TRIGGER events_positions_have_no_gaps BEFORE INSERT ON events
-WHEN NEW.position <> (SELECT COALESCE(MAX(position), 0) + 1 FROM events)
+CREATE TRIGGER positions_grow_without_gaps BEFORE UPDATE ON head
+WHEN NEW.id <> OLD.id
+    OR NEW.position < OLD.position
+    OR (SELECT COUNT(*) FROM events WHERE position > OLD.position) <> NEW.position - OLD.position
+    OR (SELECT MAX(position) FROM events) <> NEW.position
+    OR (SELECT hash FROM events WHERE position = NEW.position) IS NOT NEW.hash
 BEGIN SELECT RAISE(ABORT, 'event positions must follow each other without gaps'); END;
 
-CREATE TRIGGER events_versions_have_no_gaps BEFORE INSERT ON events
-WHEN NEW.version <> (SELECT COALESCE(MAX(version), 0) + 1 FROM events WHERE stream = NEW.stream)
+CREATE TRIGGER new_streams_have_no_gaps AFTER INSERT ON streams
+WHEN (SELECT COUNT(*) FROM events WHERE stream = NEW.id) <> NEW.version
+    OR (SELECT MAX(version) FROM events WHERE stream = NEW.id) <> NEW.version
+BEGIN SELECT RAISE(ABORT, 'stream versions must follow each other without gaps'); END;
+
+CREATE TRIGGER streams_grow_without_gaps AFTER UPDATE OF version ON streams
+WHEN NEW.version < OLD.version
+    OR (SELECT COUNT(*) FROM events WHERE stream = NEW.id AND version > OLD.version)
+        <> NEW.version - OLD.version
+    OR (SELECT MAX(version) FROM events WHERE stream = NEW.id) <> NEW.version
 BEGIN SELECT RAISE(ABORT, 'stream versions must follow each other without gaps'); END;
 """
 
@@ -112,7 +142,12 @@ _APPEND_ONLY = "".join(
 ) + (
     "CREATE TRIGGER streams_are_never_deleted BEFORE DELETE ON streams "
     "BEGIN SELECT RAISE(ABORT, 'the event log is append-only: streams are never deleted'); END;\n"
+    "CREATE TRIGGER head_is_never_deleted BEFORE DELETE ON head "
+    "BEGIN SELECT RAISE(ABORT, 'the event log is append-only: its head is never deleted'); END;\n"
+    "CREATE TRIGGER head_is_one_row BEFORE INSERT ON head WHEN (SELECT COUNT(*) FROM head) > 0 "
+    "BEGIN SELECT RAISE(ABORT, 'the event log has one head'); END;\n"
 )
+
 
 _RECORD = """
 SELECT e.position, e.event_id, s.stream_id, e.version, t.name, e.schema_version, e.payload,
@@ -133,6 +168,23 @@ _INSERT_EVENT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
+_SAVE_HEAD = "UPDATE head SET position = ?, hash = ? WHERE id = 1"
+
+# One statement for a new stream and a known one: the streams' triggers check the new version.
+_SAVE_STREAM = (
+    "INSERT INTO streams (id, stream_id, version, state, last_occurred_ns) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, "
+    "last_occurred_ns = excluded.last_occurred_ns"
+)
+
+# What an append reads before it writes, in one statement: the stream's head (if any), the id a new
+# stream would get, and the log's last position and hash.
+_BEFORE_APPEND = """
+SELECT s.id, s.version, s.state, s.last_occurred_ns,
+       (SELECT COALESCE(MAX(id), 0) + 1 FROM streams), h.position, h.hash
+FROM head AS h LEFT JOIN streams AS s ON s.stream_id = ?
+"""
+
 _COLUMNS = f"""
 SELECT position, stream, type, occurred_ns, recorded_ns, COALESCE(trigger, -1),
        COALESCE(owner, -1), COALESCE(reason, -1), override, COALESCE(target_ns, {NO_TARGET}),
@@ -142,8 +194,6 @@ FROM events WHERE position >= ? ORDER BY position
 
 # Rows become records without a Python call per row (``StoredRecord._make`` is a Python function).
 _stored_record = functools.partial(tuple.__new__, StoredRecord)
-# The fields of a record stored as ids of the names table: type, trigger, owner, reason.
-_NAMED = operator.itemgetter(4, 16, 17, 18)
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's limit on bound variables
 
@@ -193,6 +243,11 @@ class SQLiteEventLog(EventLog):
         self._stream_keys: dict[str, int] = {}
         self._pending_names: dict[str, int] = {}
         self._pending_streams: dict[str, int] = {}
+        # Inside a write transaction, what ``_stream_head`` read besides the head: the log's last
+        # position and hash, and the id a new stream gets. Nothing else writes until it ends.
+        self._writing = False
+        self._last_seen: tuple[int, str] | None = None
+        self._next_stream = 0
         try:
             self._db = sqlite3.connect(
                 self._path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -256,6 +311,7 @@ class SQLiteEventLog(EventLog):
             for statement in (_SCHEMA + _APPEND_ONLY).split(";\n"):
                 if statement.strip():
                     db.execute(statement)
+            db.execute("INSERT INTO head (id, position, hash) VALUES (1, 0, ?)", (GENESIS,))
             db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
@@ -272,26 +328,31 @@ class SQLiteEventLog(EventLog):
                 raise EventLogError(
                     f"{self._path}: could not take the write lock ({error}); nothing was written"
                 ) from None
+            self._writing = True
             try:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
-                self._pending_names.clear()
-                self._pending_streams.clear()
+                self._end_write(committed=False)
                 raise
             try:
                 self._db.execute("COMMIT")
             except sqlite3.Error as error:
                 self._db.execute("ROLLBACK")
-                self._pending_names.clear()
-                self._pending_streams.clear()
+                self._end_write(committed=False)
                 raise EventLogError(
                     f"{self._path}: the commit failed ({error}); nothing was written"
                 ) from None
+            self._end_write(committed=True)
+
+    def _end_write(self, *, committed: bool) -> None:
+        if committed:
             self._names.update(self._pending_names)
             self._stream_keys.update(self._pending_streams)
-            self._pending_names.clear()
-            self._pending_streams.clear()
+        self._pending_names.clear()
+        self._pending_streams.clear()
+        self._writing = False
+        self._last_seen = None
 
     @contextmanager
     def _read(self) -> Iterator[None]:
@@ -305,25 +366,38 @@ class SQLiteEventLog(EventLog):
 
     def _last(self) -> tuple[int, str]:
         with self._lock:
-            row = self._db.execute(
-                "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
-            ).fetchone()
-        return (0, GENESIS) if row is None else (row[0], row[1])
+            if self._last_seen is not None:
+                return self._last_seen
+            position, hash = self._db.execute("SELECT position, hash FROM head").fetchone()
+        return position, hash
 
     def _stream_head(self, stream_id: str) -> StreamHead | None:
         with self._lock:
-            row = self._db.execute(
-                "SELECT version, state, last_occurred_ns FROM streams WHERE stream_id = ?",
-                (stream_id,),
+            key, version, state, last_ns, next_stream, position, hash = self._db.execute(
+                _BEFORE_APPEND, (stream_id,)
             ).fetchone()
-        return None if row is None else StreamHead(stream_id, row[0], row[1], row[2])
+            if self._writing:
+                # Read under the write lock, so they hold until this transaction writes.
+                self._last_seen = (position, hash)
+                self._next_stream = next_stream
+            if key is None:
+                return None
+            # A stream's id never changes once committed, and this one was.
+            self._stream_keys[stream_id] = key
+        return StreamHead(stream_id, version, state, last_ns)
 
     def _records_by_id(self, event_ids: Sequence[str]) -> list[StoredRecord]:
+        db = self._db
         found: list[StoredRecord] = []
-        for start in range(0, len(event_ids), _CHUNK):
-            chunk = list(event_ids[start : start + _CHUNK])
-            marks = ", ".join("?" * len(chunk))
-            found.extend(self._records(f"{_RECORD} WHERE e.event_id IN ({marks})", chunk))
+        with self._lock:
+            for start in range(0, len(event_ids), _CHUNK):
+                chunk = list(event_ids[start : start + _CHUNK])
+                marks = ", ".join("?" * len(chunk))
+                # Most ids are new: look them up in the index alone, and read records only if any.
+                if db.execute(
+                    f"SELECT 1 FROM events WHERE event_id IN ({marks})", chunk
+                ).fetchone():
+                    found.extend(self._records(f"{_RECORD} WHERE e.event_id IN ({marks})", chunk))
         return found
 
     def _records(self, sql: str, parameters: Sequence[Any]) -> list[StoredRecord]:
@@ -348,68 +422,103 @@ class SQLiteEventLog(EventLog):
             known.update((name, self._pending_names[name]) for name in missing)
         return {name: code for name, code in known.items() if code is not None}
 
-    def _stream_key(self, head: StreamHead) -> int:
-        db = self._db
-        updated = db.execute(
-            "UPDATE streams SET version = ?, state = ?, last_occurred_ns = ? WHERE stream_id = ?",
-            (head.version, head.state, head.last_occurred_ns, head.stream_id),
-        )
-        key = self._stream_keys.get(head.stream_id) or self._pending_streams.get(head.stream_id)
-        if updated.rowcount == 0:
-            cursor = db.execute(
-                "INSERT INTO streams (stream_id, version, state, last_occurred_ns) "
-                "VALUES (?, ?, ?, ?)",
-                (head.stream_id, head.version, head.state, head.last_occurred_ns),
-            )
-            key = cursor.lastrowid
-        elif key is None:
-            key = db.execute(
-                "SELECT id FROM streams WHERE stream_id = ?", (head.stream_id,)
-            ).fetchone()[0]
-        assert key is not None
-        self._pending_streams[head.stream_id] = key
-        return key
-
     def _insert(
         self, records: Sequence[StoredRecord], attributes: Sequence[AttributeRow], head: StreamHead
     ) -> None:
-        # The named fields come in few combinations: each distinct name is looked up once.
-        combos = set(map(_NAMED, records))
-        wanted = {name for combo in combos for name in combo if name is not None}
+        self._store(records, attributes, [head])
+
+    def _insert_many(
+        self, writes: Sequence[tuple[Sequence[StoredRecord], Sequence[AttributeRow], StreamHead]]
+    ) -> None:
+        # One statement per table for the whole call. Each stream is saved once, at its last head:
+        # its trigger then counts every version the call added to it.
+        heads = {head.stream_id: head for _, _, head in writes}
+        self._store(
+            [record for records, _, _ in writes for record in records],
+            [row for _, rows, _ in writes for row in rows],
+            list(heads.values()),
+        )
+
+    def _stream_ids(self, stream_ids: list[str]) -> dict[str, int]:
+        """The ids of these streams, with new ids for new streams (inside the write transaction)."""
+        keys: dict[str, int] = {}
+        unknown = []
+        for stream_id in stream_ids:
+            key = self._stream_keys.get(stream_id) or self._pending_streams.get(stream_id)
+            if key is None:
+                unknown.append(stream_id)
+            else:
+                keys[stream_id] = key
+        if not unknown:
+            return keys
+        if self._last_seen is None:  # nothing read since the last write: look the streams up
+            marks = ", ".join("?" * len(unknown))
+            found = self._db.execute(
+                f"SELECT stream_id, id FROM streams WHERE stream_id IN ({marks})", unknown
+            ).fetchall()
+            keys.update(found)
+            unknown = [stream_id for stream_id in unknown if stream_id not in keys]
+            first = self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM streams").fetchone()[0]
+        else:  # _stream_head read it under the write lock, and no stream was written since
+            first = self._next_stream
+        keys.update(zip(unknown, count(first)))
+        return keys
+
+    def _store(
+        self,
+        records: Sequence[StoredRecord],
+        attributes: Sequence[AttributeRow],
+        heads: list[StreamHead],
+    ) -> None:
+        db = self._db
+        # The records as columns (in the order of StoredRecord); every step below runs over whole
+        # columns, in C.
+        columns = list(zip(*records, strict=True))
+        positions, hashes = columns[0], columns[13]
+        types, triggers, owners, reasons = columns[4], columns[16], columns[17], columns[18]
+        # The named fields take few values: each distinct name is looked up once.
+        wanted = {*types, *triggers, *owners, *reasons}
+        wanted.discard(None)
         wanted.update(name for _, key, value in attributes for name in (key, value))
         ids: dict[str | None, int | None] = {None: None}
         ids.update(self._ids(wanted))
-        stream = self._stream_key(head)
-        # A row is the record with its names replaced by their ids (see _INSERT_EVENT), made of
-        # slices of the record: fewer steps per row than naming each field.
-        rows = [
-            (
-                *r[:2],
-                stream,
-                r[3],
-                ids[r[4]],
-                *r[5:16],
-                ids[r[16]],
-                ids[r[17]],
-                ids[r[18]],
-                int(r[19]),
-                *r[20:],
-            )
-            for r in records
-        ]
+        name_id = ids.__getitem__
+        streams = self._stream_ids([head.stream_id for head in heads])
+        self._last_seen = None
+        # A row is the record with the stream and the names replaced by their ids (_INSERT_EVENT).
+        rows = zip(
+            columns[0],
+            columns[1],
+            map(streams.__getitem__, columns[2]),
+            columns[3],
+            map(name_id, types),
+            *columns[5:16],
+            map(name_id, triggers),
+            map(name_id, owners),
+            map(name_id, reasons),
+            *columns[19:],
+            strict=True,
+        )
         try:
-            self._db.executemany(_INSERT_EVENT, rows)
+            db.executemany(_INSERT_EVENT, rows)
             if attributes:
-                self._db.executemany(
+                db.executemany(
                     "INSERT INTO attributes (position, key, value) VALUES (?, ?, ?)",
                     [(position, ids[key], ids[value]) for position, key, value in attributes],
                 )
+            # The triggers of streams and head check the rows just written: no gaps.
+            db.executemany(
+                _SAVE_STREAM,
+                [(streams[head.stream_id], *head) for head in heads],
+            )
+            db.execute(_SAVE_HEAD, (positions[-1], hashes[-1]))
         except sqlite3.IntegrityError as error:
             # The log's own checks passed under the write lock: the file disagrees with itself.
             raise IntegrityError(
                 f"{self._path}: the database refused the batch ({error}); nothing was written",
-                position=records[0].position,
+                position=positions[0],
             ) from None
+        self._pending_streams.update(streams)
 
     def _select_stream(
         self, stream_id: str, from_version: int, limit: int | None
