@@ -17,12 +17,7 @@ from functools import cache
 import numpy as np
 import pendulum
 
-__all__ = [
-    "instant_text",
-    "instant_texts",
-    "parse_epoch_ns",
-    "parse_instant",
-]
+__all__ = ["instant_text", "instant_texts", "parse_epoch_ns", "parse_instant"]
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _NS = 1_000_000_000
