@@ -532,14 +532,29 @@ class _ClassFacts(NamedTuple):
 
 
 def _class_facts(registry: EventRegistry, cls: type) -> _ClassFacts | None:
+    # Registries are immutable: what one says of a class is looked up once. The entry keeps its
+    # registry, so that an id reused by a later registry is not mistaken for it.
+    cached = _FACTS.get((id(registry), cls))
+    if cached is not None and cached[0] is registry:
+        return cached[1]
     event_type = registry.find(cls)
-    if event_type is None:
-        return None
-    return _ClassFacts(
-        event_type,
-        _plain(event_type.cls),
-        getattr(cls, "entity_id", Event.entity_id) is not Event.entity_id,
+    facts = (
+        None
+        if event_type is None
+        else _ClassFacts(
+            event_type,
+            _plain(event_type.cls),
+            getattr(cls, "entity_id", Event.entity_id) is not Event.entity_id,
+        )
     )
+    if len(_FACTS) >= _FACTS_MAX:
+        _FACTS.clear()
+    _FACTS[(id(registry), cls)] = (registry, facts)
+    return facts
+
+
+_FACTS: dict[tuple[int, type], tuple[EventRegistry, _ClassFacts | None]] = {}
+_FACTS_MAX = 1_024
 
 
 _PLAIN_CLASSES: dict[type, bool] = {}

@@ -86,8 +86,10 @@ def instant_texts(instants: Sequence[dt.datetime]) -> tuple[list[str], list[int]
         if int(days.min()) < _FIRST_DAY or int(days.max()) > _LAST_DAY:
             days = None
     if days is None:
-        pairs = list(map(instant_text, instants))
-        return [text for text, _ in pairs], [ns for _, ns in pairs]
+        if not count:
+            return [], []
+        texts, ns_list = zip(*map(instant_text, instants), strict=True)
+        return list(texts), list(ns_list)
     # A zone's offset is a Python property and its hash a Python method: the few distinct zone
     # objects (to_instant shares one per offset) are found by identity and read once each.
     by_id = dict(zip(map(id, zones), zones, strict=True))

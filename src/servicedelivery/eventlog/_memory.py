@@ -104,11 +104,11 @@ class InMemoryEventLog(EventLog):
 
     def _intern(self, names: Iterable[str | None]) -> None:
         codes = self._codes
-        for name in names:
-            if name not in codes:
-                assert name is not None
-                codes[name] = len(self._names)
-                self._names.append(name)
+        new = set(names).difference(codes)  # in one C-level pass; usually nothing is new
+        for name in sorted(new, key=str):  # sorted: the codes do not depend on set order
+            assert name is not None
+            codes[name] = len(self._names)
+            self._names.append(name)
 
     def _insert(
         self, records: Sequence[StoredRecord], attributes: Sequence[AttributeRow], head: StreamHead
@@ -129,8 +129,8 @@ class InMemoryEventLog(EventLog):
         # Everything is computed before anything is changed, so a failure changes nothing. The
         # categorical fields come in few combinations: each distinct one is coded once.
         combos = dict.fromkeys(map(_CATEGORICAL, records))
-        self._intern(name for combo in combos for name in combo)
-        self._intern(name for _, key, value in attributes for name in (key, value))
+        self._intern(itertools.chain.from_iterable(combos))
+        self._intern(itertools.chain.from_iterable(row[1:] for row in attributes))
         codes = self._codes
         for combo in combos:
             combos[combo] = tuple(codes[name] for name in combo)
