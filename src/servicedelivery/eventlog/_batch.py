@@ -12,7 +12,7 @@ which reports every problem with its path, so what is refused, and how, is the s
 
 from __future__ import annotations
 
-import functools
+import bisect
 import itertools
 import operator
 import typing
@@ -39,6 +39,7 @@ from servicedelivery.eventlog._records import (
     NewEvent,
     StoredRecord,
     StreamHead,
+    stored_record,
 )
 from servicedelivery.eventlog._registry import EventRegistry, EventType
 from servicedelivery.eventlog._streams import StreamKind
@@ -99,6 +100,7 @@ _ENVELOPE_IDS = operator.attrgetter("actor", "source", "correlation_id", "causat
 _TYPE_NAME = operator.attrgetter("name")
 _TYPE_VERSION = operator.attrgetter("version")
 _REASON = operator.itemgetter(2)
+_ROW_POSITION = operator.itemgetter(0)
 _JUST_NEW_EVENTS = {NewEvent}
 
 
@@ -177,7 +179,7 @@ def prepare_many(
                 whole.occurred_at[part],
                 whole.occurred_ns[part],
                 whole.derived[part],
-                tuple({id(event_type): event_type for event_type in types}.values()),
+                _distinct(types),
             )
         )
         start += length
@@ -267,7 +269,7 @@ def _prepared_each(
     seen: dict[str, int] = {}
     classes: dict[type, _ClassFacts | None] = {}
     for index, new in enumerate(given):
-        if type(new) is not NewEvent and not isinstance(new, NewEvent):
+        if not isinstance(new, NewEvent):
             errors.append(
                 FieldError(
                     f"events[{index}]",
@@ -345,7 +347,6 @@ def _prepared_each(
         list(column) for column in zip(*pending, strict=True)
     )
     payloads, quoted, derived = (list(column) for column in zip(*encoded_all, strict=True))
-    distinct = tuple({id(event_type): event_type for event_type in types}.values())
     return Batch(
         news,
         [new.event_id for new in news],
@@ -355,8 +356,13 @@ def _prepared_each(
         occurred,
         occurred_ns_all,
         derived,
-        distinct,
+        _distinct(types),
     )
+
+
+def _distinct(types: list[EventType]) -> tuple[EventType, ...]:
+    """The distinct types, in order (by identity: an EventType's hash would hash its upcasters)."""
+    return tuple({id(event_type): event_type for event_type in types}.values())
 
 
 def expected_version_of(
@@ -475,9 +481,7 @@ def _fits(batch: Batch, version: int, last_ns: int | None) -> bool:
     openers = {id(t) for t in batch.distinct if t.cls.opens_stream is True}
     if openers and any(map(openers.__contains__, map(id, itertools.islice(batch.types, 1, None)))):
         return False
-    if any(
-        t.cls is EscalationRaised or issubclass(t.cls, EscalationRaised) for t in batch.distinct
-    ):
+    if any(issubclass(t.cls, EscalationRaised) for t in batch.distinct):
         return False
     ns = batch.occurred_ns
     if last_ns is not None and ns[0] < last_ns:
@@ -691,15 +695,12 @@ def records_of_many(
     )
     # Back into batches: records by count, attribute rows by the positions they belong to.
     result = []
-    start = 0
-    row = 0
+    start = row = 0
     for length in lengths:
-        last = position + start + length
-        end = row
-        while end < len(attributes) and attributes[end][0] <= last:
-            end += 1
-        result.append((records[start : start + length], attributes[row:end]))
-        start, row = start + length, end
+        start += length
+        end = bisect.bisect_right(attributes, position + start, lo=row, key=_ROW_POSITION)
+        result.append((records[start - length : start], attributes[row:end]))
+        row = end
     return result
 
 
@@ -741,7 +742,7 @@ def _records(
     # (see StoredRecord), put together column by column.
     records = list(
         map(
-            _stored_record,
+            stored_record,
             zip(
                 positions,
                 batch.event_ids,
@@ -776,12 +777,6 @@ def _records(
         for key, value in pairs
     ]
     return records, rows
-
-
-# Built from a tuple of its fields: the named tuple's own constructor costs as much again.
-_stored_record: Callable[[tuple[Any, ...]], StoredRecord] = functools.partial(
-    tuple.__new__, StoredRecord
-)
 
 
 def retry(stream_id: str, batch: Batch, recorded: list[StoredRecord]) -> Appended:

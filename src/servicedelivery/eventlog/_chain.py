@@ -99,7 +99,7 @@ def batch_hashes(
     """
     actors, sources, correlations, causations = envelope_ids
     count = len(positions)
-    streams = itertools.repeat(stream_ids, count) if isinstance(stream_ids, str) else stream_ids
+    streams = [stream_ids] * count if isinstance(stream_ids, str) else stream_ids
     # What follows the previous hash up to the version depends only on the type, its schema
     # version, the source and the stream: made once for each distinct one.
     recorded = f'","recorded_at":"{recorded_at}","schema_version":'
@@ -111,7 +111,6 @@ def batch_hashes(
     if len(afters) == 1:
         keys: Iterable[tuple[str, int, str | None, str]] = itertools.repeat(next(iter(afters)))
     else:
-        streams = itertools.repeat(stream_ids, count) if isinstance(stream_ids, str) else stream_ids
         keys = zip(types, schema_versions, sources, streams, strict=True)
     if actors.count(None) + correlations.count(None) + causations.count(None) < 3 * count:
         heads: Iterable[str] = [

@@ -8,11 +8,10 @@ writers and readers across threads; nothing survives the process.
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import operator
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +20,7 @@ import numpy as np
 from servicedelivery.eventlog._chain import GENESIS
 from servicedelivery.eventlog._columns import NO_TARGET, Categorical, RawColumns
 from servicedelivery.eventlog._log import AttributeRow, Clock, EventLog, utc_now
-from servicedelivery.eventlog._records import StoredRecord, StreamHead
+from servicedelivery.eventlog._records import StoredRecord, StreamHead, stored_record
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
@@ -33,10 +32,6 @@ __all__ = ["InMemoryEventLog"]
 _CATEGORICAL = operator.itemgetter(2, 4, 16, 17, 18)
 _NUMERIC = operator.itemgetter(0, 14, 15, 19, 20, 21)
 _EVENT_ID = operator.itemgetter(1)
-# A stored tuple back into a StoredRecord, without a Python call per record.
-_stored_record: Callable[[tuple[Any, ...]], StoredRecord] = functools.partial(
-    tuple.__new__, StoredRecord
-)
 
 
 class InMemoryEventLog(EventLog):
@@ -100,7 +95,7 @@ class InMemoryEventLog(EventLog):
         if self._index.keys().isdisjoint(event_ids):  # the usual case, in one C-level pass
             return []
         found = map(self._index.get, event_ids)
-        return [_stored_record(self._records[index]) for index in found if index is not None]
+        return [stored_record(self._records[index]) for index in found if index is not None]
 
     def _intern(self, names: Iterable[str | None]) -> None:
         codes = self._codes
@@ -171,13 +166,13 @@ class InMemoryEventLog(EventLog):
             indexes = self._streams.get(stream_id, [])[from_version - 1 :]
             if limit is not None:
                 indexes = indexes[:limit]
-            return list(map(_stored_record, map(self._records.__getitem__, indexes)))
+            return list(map(stored_record, map(self._records.__getitem__, indexes)))
 
     def _select_all(self, from_position: int, limit: int | None) -> list[StoredRecord]:
         start = max(from_position, 1) - 1
         stop = None if limit is None else start + limit
         with self._lock:
-            return list(map(_stored_record, self._records[start:stop]))
+            return list(map(stored_record, self._records[start:stop]))
 
     def _select_attributes(self, from_position: int, to_position: int) -> list[AttributeRow]:
         rows = self._attribute_rows

@@ -9,10 +9,11 @@ a backend stores; host backends deal only in those.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum, unique
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 import pendulum
@@ -39,6 +40,7 @@ __all__ = [
     "RecordedEvent",
     "StoredRecord",
     "StreamHead",
+    "stored_record",
 ]
 
 
@@ -237,6 +239,16 @@ class StoredRecord(NamedTuple):
     override: bool
     target_ns: int | None
     sequence: int | None
+
+
+stored_record: Callable[[tuple[Any, ...]], StoredRecord] = functools.partial(
+    tuple.__new__, StoredRecord
+)
+"""A record from a tuple of its fields, in StoredRecord's order, without a Python call per record.
+
+``StoredRecord._make`` and the named tuple's own constructor are Python functions; backends and
+appends build hundreds of thousands of records.
+"""
 
 
 class StreamHead(NamedTuple):

@@ -25,7 +25,6 @@ are stored once, in the ``names`` and ``streams`` tables, and referenced by inte
 
 from __future__ import annotations
 
-import functools
 import os
 import sqlite3
 import threading
@@ -46,7 +45,7 @@ from servicedelivery.errors import (
 from servicedelivery.eventlog._chain import GENESIS
 from servicedelivery.eventlog._columns import NO_TARGET, Categorical, RawColumns
 from servicedelivery.eventlog._log import AttributeRow, Clock, EventLog, utc_now
-from servicedelivery.eventlog._records import StoredRecord, StreamHead
+from servicedelivery.eventlog._records import StoredRecord, StreamHead, stored_record
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
@@ -192,8 +191,6 @@ SELECT position, stream, type, occurred_ns, recorded_ns, COALESCE(trigger, -1),
 FROM events WHERE position >= ? ORDER BY position
 """
 
-# Rows become records without a Python call per row (``StoredRecord._make`` is a Python function).
-_stored_record = functools.partial(tuple.__new__, StoredRecord)
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's limit on bound variables
 
@@ -403,7 +400,7 @@ class SQLiteEventLog(EventLog):
     def _records(self, sql: str, parameters: Sequence[Any]) -> list[StoredRecord]:
         with self._lock:
             rows = self._db.execute(sql, parameters).fetchall()
-        return list(map(_stored_record, rows))
+        return list(map(stored_record, rows))
 
     def _ids(self, names: set[str]) -> dict[str, int]:
         """The ids of these names, creating the missing ones (inside the write transaction)."""
