@@ -95,6 +95,7 @@ def test_bad_input_ends_with_one_clear_line(
     assert "not an event log" in line
     assert "'shopping'" in line
     assert "no such file" in _error(capsys, "report", str(tmp_path / "nowhere.csv"))
+    assert "no such file" in _error(capsys, "check", str(tmp_path / "nowhere.csv"))
     # Every status the map does not cover is named.
     partial = tmp_path / "partial.json"
     partial.write_text(

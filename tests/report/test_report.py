@@ -18,7 +18,7 @@ from servicedelivery.eventlog import (
     TargetDateChanged,
 )
 from servicedelivery.metrics import EventFrame
-from servicedelivery.model import NS_PER_DAY, STATES, to_epoch_ns
+from servicedelivery.model import DEFAULT_TAXONOMY, NS_PER_DAY, STATES, to_epoch_ns
 from servicedelivery.policy import evaluate, forecast_completion
 from servicedelivery.report import (
     AGING_BUCKETS,
@@ -378,3 +378,13 @@ def test_escalations_due_are_the_findings_to_raise_or_repeat_with_their_explanat
         assert all(isinstance(e, str) for e in row["evidence"])
     with pytest.raises(ValidationError, match="not both"):
         portfolio_report(frame, now=NOW, policies=DEMO_POLICIES, escalations_due=table)
+
+
+def test_blocked_by_reason_names_each_reason_and_its_default_owner(
+    trail_report: PortfolioReport,
+) -> None:
+    table = trail_report["blocked_by_reason"]
+    assert len(table) > 0
+    for row in table.rows():
+        reason = DEFAULT_TAXONOMY.require(str(row["reason"]))
+        assert (row["label"], row["owner"]) == (reason.label, reason.owner.value)

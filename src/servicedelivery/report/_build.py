@@ -321,25 +321,6 @@ class _View:
                 ),
             )
         )
-        reason_table = sections["blocked_by_reason"]
-        codes = reason_table.column("reason")
-        known = {reason.code: reason for reason in taxonomy.reasons}
-        labels = np.array([known[c].label if c in known else None for c in codes], dtype=object)
-        defaults = np.array([known[c].owner.value if c in known else None for c in codes], object)
-        sections["blocked_by_reason"] = ReportTable.from_columns(
-            "blocked_by_reason",
-            {
-                "reason": codes,
-                "label": labels,
-                "owner": defaults,
-                **{
-                    c.name: c.values
-                    for c in reason_table.columns
-                    if c.name not in ("reason", "label", "owner")
-                },
-            },
-            note=reason_table.note,
-        )
         sections["oldest_blocked"] = self._oldest_blocked(blocked, oldest)
         return sections
 
@@ -348,16 +329,22 @@ class _View:
     ) -> ReportTable:
         index, count, stats = _grouped(groups, blocked_ns, (50,))
         total = int(count.sum())
+        labels = _group_labels(groups, index)
         columns: dict[str, object] = {
-            name: _group_labels(groups, index),
+            name: labels,
             "items": count,
             "share": np.round(count / total, 4) if total else np.zeros(0),
             "median_blocked_days": _days(stats[50]),
             "max_blocked_days": _days(stats["max"]),
         }
-        if key == "blocked_by_reason":
-            columns["label"] = np.full(len(count), None, dtype=object)
-            columns["owner"] = np.full(len(count), None, dtype=object)
+        if key == "blocked_by_reason":  # each reason's label and default owner, from the taxonomy
+            known = {reason.code: reason for reason in self.frame.taxonomy.reasons}
+            columns["label"] = np.array(
+                [known[c].label if c in known else None for c in labels], dtype=object
+            )
+            columns["owner"] = np.array(
+                [known[c].owner.value if c in known else None for c in labels], dtype=object
+            )
         note = None if total else "nothing is blocked"
         return ReportTable.from_columns(key, columns, note=note)
 

@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from servicedelivery.errors import IntegrityError, SourceError
+from servicedelivery.errors import IntegrityError
 from servicedelivery.eventlog import SQLiteEventLog
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, HistoryCheck
 from servicedelivery.metrics._instants import epoch_ns_column
@@ -19,12 +19,11 @@ from servicedelivery.report._sources import (
     SourceSpec,
     _frame,
     instants,
+    is_trail,
     read_columns,
 )
 
 __all__ = ["SourceCheck", "check_source"]
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 @attrs.frozen(eq=False)
@@ -94,11 +93,8 @@ def check_source(
         SourceError, ValidationError: As :func:`load_source`.
     """
     name = os.fspath(path)
-    if not os.path.isfile(name):
-        raise SourceError("no such file", source=name)
-    with open(name, "rb") as handle:
-        if handle.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER:
-            return _check_trail(name, progress)
+    if is_trail(name):
+        return _check_trail(name, progress)
     spec = spec or SourceSpec()
     columns, _ = read_columns(name, spec, progress)
     table = DEFAULT_LIFECYCLE.table

@@ -38,6 +38,7 @@ __all__ = [
     "SourceSpec",
     "check_timezone",
     "instants",
+    "is_trail",
     "load_source",
     "load_trail",
     "read_columns",
@@ -235,11 +236,7 @@ def load_source(
         UnmappedStatusError: Statuses the status map does not cover, all of them.
     """
     name = os.fspath(path)
-    if not os.path.isfile(name):
-        raise SourceError("no such file", source=name)
-    with open(name, "rb") as handle:
-        head = handle.read(len(_SQLITE_HEADER))
-    if head == _SQLITE_HEADER:
+    if is_trail(name):
         if spec is not None and spec != SourceSpec():
             raise ValidationError.single(
                 "spec", "column options", "no column options for a SQLite trail (it names its own)"
@@ -251,6 +248,18 @@ def load_source(
         frame = _frame(columns, spec)
         task.update(len(frame))
     return LoadedSource(frame=frame, targets=None, name=name, kind=kind)
+
+
+def is_trail(name: str) -> bool:
+    """Whether the file ``name`` is a SQLite event trail, by its header, whatever its name.
+
+    Raises:
+        SourceError: There is no such file.
+    """
+    if not os.path.isfile(name):
+        raise SourceError("no such file", source=name)
+    with open(name, "rb") as handle:
+        return handle.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
 
 
 def read_columns(

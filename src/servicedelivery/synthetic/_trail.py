@@ -79,7 +79,6 @@ class _Writer:
         self.now = now
         self.counter = 0
         self.seed = seed
-        self.moved = False
 
     def new(self, event: Event, at: pendulum.DateTime, *, actor: str = "sync") -> NewEvent:
         self.counter += 1
@@ -155,7 +154,7 @@ class _Writer:
         cancel_at: float | None = None
         for k, milestone in enumerate(milestones):
             planned_at = start + 60 * milestone.sequence
-            events = self.plan(milestone, requested, attributes)
+            events, moved = self.plan(milestone, requested, attributes)
             state = milestone.state
             begin = at + waits[k] * scale
             if state is MilestoneState.CANCELLED:
@@ -188,7 +187,9 @@ class _Writer:
                 events.extend(
                     self.blocked_stretches(milestone, begin, elapsed, blocks[k], final=final)
                 )
-            yield f"milestone:{milestone.id}", self.moved_target(milestone, events, now)
+            if moved:
+                events = self.moved_target(milestone, events, now)
+            yield f"milestone:{milestone.id}", events
 
     def step_days(
         self, milestones: list[Milestone], start: int, provider: str
@@ -217,16 +218,16 @@ class _Writer:
 
     def plan(
         self, milestone: Milestone, requested: pendulum.DateTime, attributes: dict[str, str]
-    ) -> list[NewEvent]:
-        """The planning of a milestone, at the date first agreed."""
+    ) -> tuple[list[NewEvent], bool]:
+        """The planning of a milestone, at the date first agreed, and whether that date moved."""
         rng = self.rng
         at = requested.add(minutes=milestone.sequence)
         # Now and then the date first agreed moved once; the portfolio holds the date agreed last.
-        self.moved = milestone.target_at is not None and rng.random() < 0.15
+        moved = milestone.target_at is not None and rng.random() < 0.15
         first_target = milestone.target_at
-        if self.moved and milestone.target_at is not None:
+        if moved and milestone.target_at is not None:
             first_target = milestone.target_at.subtract(days=int(rng.integers(3, 20)))
-        return [
+        planned = [
             self.new(
                 MilestonePlanned(
                     order_id=milestone.order_id,
@@ -238,13 +239,12 @@ class _Writer:
                 at,
             )
         ]
+        return planned, moved
 
     def moved_target(
         self, milestone: Milestone, events: list[NewEvent], now: int
     ) -> list[NewEvent]:
-        """The history, with the move of its target date (if it moved) somewhere inside it."""
-        if not self.moved:
-            return events
+        """The history, with the move of its target date somewhere inside it."""
         first = events[0].occurred_at.timestamp()
         last = max(events[-1].occurred_at.timestamp(), min(first + 7 * _DAY, now - 1.0))
         at = _at(first + float(self.rng.uniform(0.05, 0.95)) * (last - first))
@@ -255,15 +255,13 @@ class _Writer:
     def draw_blocks(self, milestone: Milestone) -> list[tuple[str, float, Owner]]:
         """The blocks a step meets: reason, days, owner; about a third of steps meet one."""
         rng = self.rng
-        drawn = []
-        count = 0
-        while count < 3 and rng.random() < (0.35 if count == 0 else 0.2):
+        drawn: list[tuple[str, float, Owner]] = []
+        while len(drawn) < 3 and rng.random() < (0.35 if not drawn else 0.2):
             choices = _STEP_REASONS[milestone.step]
             code = choices[rng.choice(len(choices), p=[w for _, w in choices])][0]
             owner = DEFAULT_TAXONOMY.require(code.value).owner
             days = _BLOCK_DAYS[owner] * float(rng.lognormal(0.0, 0.6))
             drawn.append((code.value, days, owner))
-            count += 1
         return drawn
 
     def blocked_stretches(
