@@ -22,7 +22,7 @@ from servicedelivery.model import OWNERS, STATES
 from servicedelivery.policy import _external  # noqa: F401 - registers the SLA and forecast measures
 from servicedelivery.policy._context import NONE, Context, as_calendar_set
 from servicedelivery.policy._durations import Duration
-from servicedelivery.policy._escalations import Escalations, ItemIndex, PolicyState, policy_state
+from servicedelivery.policy._escalations import Escalations, PolicyState, policy_state
 from servicedelivery.policy._findings import (
     ACTIONS,
     FindingAction,
@@ -89,11 +89,7 @@ def evaluate(
         forecast=forecast,
     )
     ledger = Escalations.empty() if escalations is None else _check_escalations(escalations)
-    codes = (
-        ItemIndex(ctx.frame.items).codes(ledger.item)
-        if len(ledger)
-        else np.zeros(0, dtype=np.int64)
-    )
+    codes = ctx.item_index.codes(ledger.item) if len(ledger) else np.zeros(0, dtype=np.int64)
     groups: list[list[Rows]] = []
     for index, policy in enumerate(policy_set):
         path = f"policies[{index}]"
