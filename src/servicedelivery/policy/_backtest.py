@@ -23,7 +23,7 @@ from servicedelivery.metrics._options import as_instant
 from servicedelivery.metrics._table import Column, Kind, Tabular
 from servicedelivery.policy._durations import Clock, Duration
 from servicedelivery.policy._escalations import Escalations
-from servicedelivery.policy._evaluate import evaluate
+from servicedelivery.policy._evaluate import check_escalations, evaluate
 from servicedelivery.policy._findings import ACTIONS, Findings
 from servicedelivery.policy._policy import Policy
 from servicedelivery.policy._policyset import PolicySet
@@ -164,9 +164,7 @@ def backtest(
         ValidationError: Bad options, or a policy that cannot be evaluated on the frame.
     """
     instants = _instants(start, end, every, at)
-    ledger = Escalations.empty() if escalations is None else escalations
-    if not isinstance(ledger, Escalations):
-        raise ValidationError.single("escalations", ledger, "Escalations (or None)")
+    ledger = Escalations.empty() if escalations is None else check_escalations(escalations)
     found: list[Findings] = []
     for now in instants.tolist():  # a loop over instants; each evaluation is over every item
         new = evaluate(

@@ -36,7 +36,7 @@ from servicedelivery.policy._policyset import PolicySet, as_policy_set
 from servicedelivery.policy._targets import Scope, Target
 from servicedelivery.policy._truth import Leaf, Node, evaluate_condition
 
-__all__ = ["evaluate", "render_targets", "scope_mask"]
+__all__ = ["check_escalations", "evaluate", "render_targets", "scope_mask"]
 
 _CODE = {action: np.int8(ACTIONS.index(action)) for action in ACTIONS}
 _STATE_NAMES = np.array([state.value for state in STATES], dtype=object)
@@ -88,7 +88,7 @@ def evaluate(
         slas=slas,
         forecast=forecast,
     )
-    ledger = Escalations.empty() if escalations is None else _check_escalations(escalations)
+    ledger = Escalations.empty() if escalations is None else check_escalations(escalations)
     codes = ctx.item_index.codes(ledger.item) if len(ledger) else np.zeros(0, dtype=np.int64)
     groups: list[list[Rows]] = []
     for index, policy in enumerate(policy_set):
@@ -103,7 +103,8 @@ def evaluate(
     return concat(groups, now=at)
 
 
-def _check_escalations(value: object) -> Escalations:
+def check_escalations(value: object) -> Escalations:
+    """The ``escalations`` option, refused unless it is :class:`Escalations`."""
     if isinstance(value, Escalations):
         return value
     raise ValidationError.single("escalations", value, "Escalations (or None)")
