@@ -13,6 +13,18 @@ _TYPES = {
     "number": (int, float),
 }
 
+KEYWORDS = frozenset(
+    {
+        *("$ref", "oneOf", "type", "const", "enum", "minLength", "pattern", "minimum", "maximum"),
+        *("exclusiveMinimum", "minItems", "items", "required", "minProperties", "properties"),
+        "additionalProperties",
+    }
+)
+"""The keywords :func:`problems` reads; it would pass over any other without checking it."""
+
+ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
+"""Keywords that constrain nothing (``$defs`` is reached through ``$ref``)."""
+
 
 def problems(schema: dict[str, Any], value: Any, root: dict[str, Any], path: str = "") -> list[str]:
     """Every way ``value`` breaks ``schema`` (empty when it conforms)."""

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from servicedelivery.policy import Policy, PolicySet, policy_json_schema
-from tests.policy.schema_check import problems
+from tests.policy.schema_check import ANNOTATIONS, KEYWORDS, problems
 from tests.policy.strategies import policies, spike_policies
 from tests.policy.test_definitions import OPERATOR_RULE
 
@@ -24,6 +24,24 @@ def test_the_schema_is_draft_2020_12_json_and_a_fresh_copy_each_time() -> None:
     assert json.loads(json.dumps(SCHEMA)) == SCHEMA
     policy_json_schema()["$defs"].clear()
     assert policy_json_schema() == SCHEMA
+
+
+def _keywords(schema: dict[str, Any]) -> set[str]:
+    """Every keyword used in ``schema`` and in the schemas within it."""
+    found = set(schema)
+    children = [*schema.get("properties", {}).values(), *schema.get("$defs", {}).values()]
+    children += [schema[name] for name in ("items", "additionalProperties") if name in schema]
+    children += schema.get("oneOf", [])
+    for child in children:
+        if isinstance(child, dict):
+            found |= _keywords(child)
+    return found
+
+
+def test_the_checker_reads_every_keyword_the_schema_uses() -> None:
+    # Otherwise a new keyword (maxItems, anyOf, ...) would pass the tests below unchecked.
+    assert _keywords(SCHEMA) - ANNOTATIONS <= KEYWORDS
+    assert "pattern" in _keywords(SCHEMA)  # the walk reaches the nested definitions
 
 
 @given(st.lists(policies(), min_size=0, max_size=2), st.lists(spike_policies(), max_size=1))

@@ -23,8 +23,8 @@ from servicedelivery.metrics._options import as_instant
 from servicedelivery.metrics._table import Column, Kind, Tabular
 from servicedelivery.policy._durations import Clock, Duration
 from servicedelivery.policy._escalations import Escalations
-from servicedelivery.policy._evaluate import evaluate
-from servicedelivery.policy._findings import ACTIONS, Findings
+from servicedelivery.policy._evaluate import check_escalations, evaluate
+from servicedelivery.policy._findings import ACTION_NAMES, Findings
 from servicedelivery.policy._policy import Policy
 from servicedelivery.policy._policyset import PolicySet
 
@@ -164,9 +164,7 @@ def backtest(
         ValidationError: Bad options, or a policy that cannot be evaluated on the frame.
     """
     instants = _instants(start, end, every, at)
-    ledger = Escalations.empty() if escalations is None else escalations
-    if not isinstance(ledger, Escalations):
-        raise ValidationError.single("escalations", ledger, "Escalations (or None)")
+    ledger = Escalations.empty() if escalations is None else check_escalations(escalations)
     found: list[Findings] = []
     for now in instants.tolist():  # a loop over instants; each evaluation is over every item
         new = evaluate(
@@ -193,13 +191,12 @@ def backtest(
             return np.zeros(0, dtype=dtype)
         return np.concatenate([getattr(f, name) for f in found]).astype(dtype)
 
-    names = np.array([action.value for action in ACTIONS], dtype=object)
     return Backtest(
         instants=instants,
         at=np.repeat(instants, sizes) if sizes else np.zeros(0, np.int64),
         policy=gather("policy", object),
         item=gather("item", object),
-        action=names[gather("action", np.int8)],
+        action=ACTION_NAMES[gather("action", np.int8)],
         level=gather("level", np.int16),
         target=gather("target", object),
         episode=gather("episode", np.int64),

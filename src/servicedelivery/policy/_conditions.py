@@ -23,7 +23,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from servicedelivery.errors import MISSING, DefinitionError, FieldError, ValidationError
+from servicedelivery.errors import MISSING, DefinitionError, FieldError, ValidationError, join_path
 from servicedelivery.model import OWNERS, STATES
 from servicedelivery.policy._durations import Duration
 
@@ -369,15 +369,11 @@ def leaves(condition: Condition, path: str = "") -> Iterator[tuple[str, FieldTes
     if isinstance(condition, (FieldTest, MeasureTest)):
         yield path, condition
     elif isinstance(condition, Not):
-        yield from leaves(condition.condition, _join(path, "not"))
+        yield from leaves(condition.condition, join_path(path, "not"))
     else:
         name = "all_of" if isinstance(condition, AllOf) else "any_of"
         for index, child in enumerate(condition.conditions):
-            yield from leaves(child, _join(path, f"{name}[{index}]"))
-
-
-def _join(prefix: str, part: str) -> str:
-    return f"{prefix}.{part}" if prefix else part
+            yield from leaves(child, join_path(path, f"{name}[{index}]"))
 
 
 # ----------------------------------------------------------------------------------------- checks
@@ -467,7 +463,7 @@ def condition_from_data(data: object, errors: list[FieldError], path: str) -> Co
             extra = keys - {combinator}
             _unknown(data, extra, errors, path, f"nothing else beside {combinator!r}")
             children = data[combinator]
-            where = _join(path, combinator)
+            where = join_path(path, combinator)
             if not isinstance(children, list) or not children:
                 errors.append(FieldError(where, children, "a non-empty list of conditions"))
                 return None
@@ -481,7 +477,7 @@ def condition_from_data(data: object, errors: list[FieldError], path: str) -> Co
     if "not" in keys:
         extra = keys - {"not"}
         _unknown(data, extra, errors, path, "nothing else beside 'not'")
-        inner = condition_from_data(data["not"], errors, _join(path, "not"))
+        inner = condition_from_data(data["not"], errors, join_path(path, "not"))
         return None if inner is None or extra else Not(inner)
     if "field" in keys:
         return _field_from_data(data, errors, path)
@@ -500,7 +496,11 @@ def condition_from_data(data: object, errors: list[FieldError], path: str) -> Co
 def _unknown(
     data: Mapping[Any, Any], keys: set[Any], errors: list[FieldError], path: str, expected: str
 ) -> None:
-    errors.extend(FieldError(_join(path, str(key)), data[key], expected) for key in sorted(keys))
+    # A key as written, joined with a dot even where it looks like a subscript.
+    errors.extend(
+        FieldError(f"{path}.{key}" if path else str(key), data[key], expected)
+        for key in sorted(keys)
+    )
 
 
 def _single_op(
@@ -527,7 +527,7 @@ def _single_op(
     if op not in allowed:
         errors.append(
             FieldError(
-                _join(path, op.value),
+                join_path(path, op.value),
                 data[op.value],
                 f"no {op.value!r} here; expected one of {', '.join(o.value for o in allowed)}",
             )
@@ -560,7 +560,7 @@ def _measure_from_data(
     raw = data["measure"]
     known = {m.value for m in Measure}
     if raw not in known:
-        errors.append(FieldError(_join(path, "measure"), raw, _one_of(Measure)))
+        errors.append(FieldError(join_path(path, "measure"), raw, _one_of(Measure)))
         return None
     chosen = Measure(raw)
     sla = data.get("sla")
@@ -571,7 +571,7 @@ def _measure_from_data(
         try:
             threshold = Duration.parse(threshold)
         except ValidationError as error:
-            errors.extend(e.with_prefix(_join(path, op.value)) for e in error.errors)
+            errors.extend(e.with_prefix(join_path(path, op.value)) for e in error.errors)
             return None
     elif isinstance(threshold, int) and not isinstance(threshold, bool):
         threshold = float(threshold)

@@ -25,6 +25,7 @@ from servicedelivery.metrics._problems import RowProblems
 from servicedelivery.model import STATES as _STATES
 from servicedelivery.model import MilestoneState
 from servicedelivery.policy._durations import Clock, Duration, calendar_day_ns
+from servicedelivery.policy._escalations import ItemIndex
 
 __all__ = [
     "BLOCKED",
@@ -195,6 +196,11 @@ class Context:
         return self.episodes.start[self.episodes.offsets[:-1]]
 
     @cached_property
+    def item_index(self) -> ItemIndex:
+        """The frame's item ids sorted once, for every lookup of ids during this evaluation."""
+        return ItemIndex(self.frame.items)
+
+    @cached_property
     def first_row(self) -> npt.NDArray[np.int64]:
         """Each item's first frame row."""
         return self.frame.offsets[:-1]
@@ -273,8 +279,6 @@ def _mapped_targets(targets: Mapping[Any, Any], frame: EventFrame) -> npt.NDArra
 
     Integers (ns) convert in one numpy call; other values are read one by one as instants.
     """
-    from servicedelivery.policy._escalations import ItemIndex  # noqa: PLC0415 - cycle
-
     keys = np.empty(len(targets), dtype=object)
     keys[:] = list(targets.keys())
     values = list(targets.values())

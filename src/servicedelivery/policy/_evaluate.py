@@ -22,7 +22,7 @@ from servicedelivery.model import OWNERS, STATES
 from servicedelivery.policy import _external  # noqa: F401 - registers the SLA and forecast measures
 from servicedelivery.policy._context import NONE, Context, as_calendar_set
 from servicedelivery.policy._durations import Duration
-from servicedelivery.policy._escalations import Escalations, ItemIndex, PolicyState, policy_state
+from servicedelivery.policy._escalations import Escalations, PolicyState, policy_state
 from servicedelivery.policy._findings import (
     ACTIONS,
     FindingAction,
@@ -36,7 +36,7 @@ from servicedelivery.policy._policyset import PolicySet, as_policy_set
 from servicedelivery.policy._targets import Scope, Target
 from servicedelivery.policy._truth import Leaf, Node, evaluate_condition
 
-__all__ = ["evaluate", "render_targets", "scope_mask"]
+__all__ = ["check_escalations", "evaluate", "render_targets", "scope_mask"]
 
 _CODE = {action: np.int8(ACTIONS.index(action)) for action in ACTIONS}
 _STATE_NAMES = np.array([state.value for state in STATES], dtype=object)
@@ -88,12 +88,8 @@ def evaluate(
         slas=slas,
         forecast=forecast,
     )
-    ledger = Escalations.empty() if escalations is None else _check_escalations(escalations)
-    codes = (
-        ItemIndex(ctx.frame.items).codes(ledger.item)
-        if len(ledger)
-        else np.zeros(0, dtype=np.int64)
-    )
+    ledger = Escalations.empty() if escalations is None else check_escalations(escalations)
+    codes = ctx.item_index.codes(ledger.item) if len(ledger) else np.zeros(0, dtype=np.int64)
     groups: list[list[Rows]] = []
     for index, policy in enumerate(policy_set):
         path = f"policies[{index}]"
@@ -107,7 +103,8 @@ def evaluate(
     return concat(groups, now=at)
 
 
-def _check_escalations(value: object) -> Escalations:
+def check_escalations(value: object) -> Escalations:
+    """The ``escalations`` option, refused unless it is :class:`Escalations`."""
     if isinstance(value, Escalations):
         return value
     raise ValidationError.single("escalations", value, "Escalations (or None)")

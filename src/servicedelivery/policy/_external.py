@@ -31,7 +31,6 @@ from servicedelivery.errors import ValidationError
 from servicedelivery.policy._conditions import Measure, MeasureTest
 from servicedelivery.policy._context import LATEST, NONE, Context
 from servicedelivery.policy._durations import Clock
-from servicedelivery.policy._escalations import ItemIndex
 from servicedelivery.policy._measures import Monotone, register
 
 __all__ = ["SLA_FIELDS", "forecast_one", "sla_of", "sla_one"]
@@ -84,7 +83,7 @@ def _aligned(ctx: Context, clocks: Any, name: str) -> dict[str, npt.NDArray[Any]
             type(clocks).__name__,
             "the clocks of every item (sla_clocks(...)), not one item's, for a bulk evaluation",
         )
-    codes = ItemIndex(ctx.frame.items).codes(np.asarray(ids, dtype=object))
+    codes = ctx.item_index.codes(np.asarray(ids, dtype=object))
     found = codes >= 0
     fields: dict[str, npt.NDArray[Any]] = {
         "started": np.zeros(ctx.count, dtype=np.bool_),
@@ -164,7 +163,7 @@ def _sla_remaining(ctx: Context, clock: Clock, path: str, test: MeasureTest) -> 
 def _target_miss(ctx: Context, clock: Clock, path: str, test: MeasureTest) -> Monotone:
     """The forecast probability of completing after the target date (open items with one)."""
     forecast = _forecast(getattr(ctx, "forecast", None), path)
-    codes = ItemIndex(ctx.frame.items).codes(np.asarray(forecast.item_ids, dtype=object))
+    codes = ctx.item_index.codes(np.asarray(forecast.item_ids, dtype=object))
     found = codes >= 0
     value = np.full(ctx.count, np.nan, dtype=np.float64)
     value[codes[found]] = forecast.miss_probability[found]

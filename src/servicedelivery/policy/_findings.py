@@ -24,6 +24,7 @@ from servicedelivery.policy._truth import Leaf, Node
 
 __all__ = [
     "ACTIONS",
+    "ACTION_NAMES",
     "FindingAction",
     "Findings",
     "Part",
@@ -52,6 +53,8 @@ class FindingAction(StrEnum):
 
 ACTIONS: tuple[FindingAction, ...] = tuple(FindingAction)
 """The actions in code order: ``Findings.action`` stores an index into it."""
+ACTION_NAMES = np.array([a.value for a in ACTIONS], dtype=object)
+"""The actions' names in code order."""
 _NEW = np.array([a in (FindingAction.RAISE, FindingAction.REPEAT, FindingAction.CLEAR)
                  for a in ACTIONS])  # fmt: skip
 _CLEAR = ACTIONS.index(FindingAction.CLEAR)
@@ -261,8 +264,7 @@ class Findings(Tabular):
     @property
     def actions(self) -> npt.NDArray[Any]:
         """Each row's action as its name."""
-        names = np.array([a.value for a in ACTIONS], dtype=object)
-        result: npt.NDArray[Any] = names[self.action]
+        result: npt.NDArray[Any] = ACTION_NAMES[self.action]
         return result
 
     @property

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from servicedelivery.errors import MISSING, DefinitionError, FieldError
+from servicedelivery.errors import MISSING, DefinitionError, FieldError, join_path
 from servicedelivery.model._definitions import read_json
 from servicedelivery.model._validation import (
     checked,
@@ -35,7 +35,6 @@ from servicedelivery.policy._targets import (
     Scope,
     Target,
     build,
-    join,
     read_duration,
     read_scope,
     read_target,
@@ -324,14 +323,14 @@ def _action_problems(
     if action is Action.ESCALATE:
         if to is not None:
             yield FieldError(
-                join(where, "to"), to.to_data(), "no 'to' (escalate policies use levels)"
+                join_path(where, "to"), to.to_data(), "no 'to' (escalate policies use levels)"
             )
         if not where and not levels:
             yield FieldError("levels", [], "at least one level for an escalate policy")
     elif isinstance(action, Action):
         if levels is not None and (levels or where):
             yield FieldError(
-                join(where, "levels"),
+                join_path(where, "levels"),
                 [level.to_data() for level in levels],
                 f"no levels ({action.value} policies send to one target: use 'to')",
             )
@@ -419,7 +418,7 @@ def _read_parts(
         if name not in data:
             continue
         value = data[name]
-        where = join(path, name)
+        where = join_path(path, name)
         if name in ("hold", "repeat", "clear_after"):
             kwargs[name] = read_duration(value, errors, where)
         elif name == "to":
@@ -453,7 +452,7 @@ def _override_from_data(data: object, errors: list[FieldError], path: str) -> Ov
     start = len(errors)
     errors.extend(unknown(data, _OVERRIDE_KEYS, path))
     if "scope" not in data:
-        errors.append(FieldError(join(path, "scope"), MISSING, "the override's scope"))
+        errors.append(FieldError(join_path(path, "scope"), MISSING, "the override's scope"))
     kwargs = _read_parts(data, _OVERRIDE_KEYS, errors, path)
     return build(Override, kwargs, errors, path, start)  # type: ignore[no-any-return]
 
@@ -466,7 +465,7 @@ def policy_from_data(data: object, errors: list[FieldError], path: str) -> Polic
     start = len(errors)
     errors.extend(unknown(data, _POLICY_KEYS, path))
     errors.extend(
-        FieldError(join(path, name), MISSING, f"the policy's {name}")
+        FieldError(join_path(path, name), MISSING, f"the policy's {name}")
         for name in ("name", "when", "action")
         if name not in data
     )
@@ -476,7 +475,7 @@ def policy_from_data(data: object, errors: list[FieldError], path: str) -> Polic
             kwargs[name] = data[name]
     if "overrides" in data:
         raw = data["overrides"]
-        where = join(path, "overrides")
+        where = join_path(path, "overrides")
         if not isinstance(raw, list):
             errors.append(FieldError(where, raw, "a list of overrides"))
         else:

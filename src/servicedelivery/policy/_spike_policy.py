@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from servicedelivery.errors import MISSING, FieldError
+from servicedelivery.errors import MISSING, FieldError, join_path
 from servicedelivery.model._validation import (
     checked,
     iana_timezone,
@@ -31,7 +31,6 @@ from servicedelivery.policy._targets import (
     Scope,
     Target,
     build,
-    join,
     read_scope,
     read_target,
     to_enum,
@@ -203,7 +202,7 @@ def spike_policy_from_data(
     start = len(errors)
     errors.extend(unknown(data, _KEYS, path))
     errors.extend(
-        FieldError(join(path, name), MISSING, f"the spike policy's {name}")
+        FieldError(join_path(path, name), MISSING, f"the spike policy's {name}")
         for name in ("name", "count", "by", "to")
         if name not in data
     )
@@ -211,7 +210,7 @@ def spike_policy_from_data(
         name: data[name] for name in _KEYS if name in data and name not in ("kind", "to", "scope")
     }
     if "to" in data:
-        kwargs["to"] = read_target(data["to"], errors, join(path, "to"))
+        kwargs["to"] = read_target(data["to"], errors, join_path(path, "to"))
     if "scope" in data:
-        kwargs["scope"] = read_scope(data["scope"], errors, join(path, "scope"))
+        kwargs["scope"] = read_scope(data["scope"], errors, join_path(path, "scope"))
     return build(SpikePolicy, kwargs, errors, path, start)  # type: ignore[no-any-return]

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from servicedelivery.errors import MISSING, DefinitionError, FieldError, ValidationError
+from servicedelivery.errors import MISSING, DefinitionError, FieldError, ValidationError, join_path
 from servicedelivery.model import OWNERS
 from servicedelivery.model._definitions import unknown_keys
 from servicedelivery.model._validation import Validated, checked, instance_of, optional
@@ -191,13 +191,13 @@ class Level(Definition):
         errors.extend(unknown(data, ("to", "after", "when"), path))
         kwargs: dict[str, Any] = {}
         if "to" not in data:
-            errors.append(FieldError(join(path, "to"), MISSING, "a target"))
+            errors.append(FieldError(join_path(path, "to"), MISSING, "a target"))
         else:
-            kwargs["to"] = read_target(data["to"], errors, join(path, "to"))
+            kwargs["to"] = read_target(data["to"], errors, join_path(path, "to"))
         if "after" in data:
-            kwargs["after"] = read_duration(data["after"], errors, join(path, "after"))
+            kwargs["after"] = read_duration(data["after"], errors, join_path(path, "after"))
         if "when" in data:
-            kwargs["when"] = condition_from_data(data["when"], errors, join(path, "when"))
+            kwargs["when"] = condition_from_data(data["when"], errors, join_path(path, "when"))
         level: Level | None = build(cls, kwargs, errors, path, start)
         return level
 
@@ -259,11 +259,6 @@ class Scope(Definition):
 # --------------------------------------------------------------------------------- data helpers
 
 
-def join(prefix: str, part: str) -> str:
-    """Join a path and a key."""
-    return f"{prefix}.{part}" if prefix else part
-
-
 def unknown(data: Mapping[Any, Any], known: tuple[str, ...], path: str) -> list[FieldError]:
     """An error for every key that is not one of ``known``, under ``path``."""
     return [error.with_prefix(path) if path else error for error in unknown_keys(data, known)]
@@ -312,7 +307,7 @@ def build(
         value = read[attribute.name]
         converted = attribute.converter(value) if callable(attribute.converter) else value
         if (expected := check(converted)) is not None:
-            errors.append(FieldError(join(path, attribute.name), value, expected))
+            errors.append(FieldError(join_path(path, attribute.name), value, expected))
     if len(errors) > start or len(read) < len(kwargs):
         return None
     try:

@@ -22,7 +22,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from servicedelivery.errors import ValidationError
+from servicedelivery.errors import ValidationError, join_path
 from servicedelivery.metrics._episodes import Marked
 from servicedelivery.model import OWNERS, STATES
 from servicedelivery.policy._conditions import (
@@ -115,21 +115,17 @@ def _evaluate(
     slot = len(out)
     out.append(Node(np.zeros(0, bool), np.zeros(0, np.int64)))  # filled once children are known
     if isinstance(condition, Not):
-        child = _evaluate(ctx, condition.condition, items, _join(path, "not"), out)
+        child = _evaluate(ctx, condition.condition, items, join_path(path, "not"), out)
         node = Node(~child.holds, child.since)
     else:
         name = "all_of" if isinstance(condition, AllOf) else "any_of"
         children = [
-            _evaluate(ctx, child, items, _join(path, f"{name}[{index}]"), out)
+            _evaluate(ctx, child, items, join_path(path, f"{name}[{index}]"), out)
             for index, child in enumerate(condition.conditions)
         ]
         node = combine(isinstance(condition, AllOf), children)
     out[slot] = node
     return node
-
-
-def _join(path: str, part: str) -> str:
-    return f"{path}.{part}" if path else part
 
 
 def combine(every: bool, children: list[Node]) -> Node:
@@ -201,7 +197,9 @@ def field_codes(ctx: Context, name: str, path: str) -> tuple[npt.NDArray[Any], n
         result = (carried(column.codes, frame.offsets), np.asarray(column.categories, object))
     else:
         known = ", ".join(["state", "owner", "reason", *frame.attributes])
-        raise ValidationError.single(_join(path, "field"), name, f"a field of the frame ({known})")
+        raise ValidationError.single(
+            join_path(path, "field"), name, f"a field of the frame ({known})"
+        )
     cache[name] = result
     return result
 
@@ -229,7 +227,7 @@ def _wanted_codes(
         unknown = [value for value in test.values if value not in index]
         if unknown:
             raise ValidationError.single(
-                _join(path, test.op.value),
+                join_path(path, test.op.value),
                 unknown[0] if len(unknown) == 1 else unknown,
                 f"reason codes of the frame's taxonomy ({', '.join(ctx.frame.taxonomy.codes)})",
             )
