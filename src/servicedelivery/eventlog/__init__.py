@@ -26,6 +26,7 @@ from servicedelivery.eventlog._entity_events import (
 )
 from servicedelivery.eventlog._escalations import EscalationCleared, EscalationRaised
 from servicedelivery.eventlog._events import Event, Transition
+from servicedelivery.eventlog._ids import uuid7_text
 from servicedelivery.eventlog._log import Clock, EventLog, utc_now
 from servicedelivery.eventlog._memory import InMemoryEventLog
 from servicedelivery.eventlog._milestone_events import (
@@ -123,4 +124,5 @@ __all__ = [
     "split_stream_id",
     "stream_id",
     "utc_now",
+    "uuid7_text",
 ]

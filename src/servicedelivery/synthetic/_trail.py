@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+import attrs
 import numpy as np
 import pendulum
 
@@ -33,6 +34,7 @@ from servicedelivery.eventlog import (
     SiteRegistered,
     TargetDateChanged,
 )
+from servicedelivery.eventlog._ids import uuid7_text_at
 from servicedelivery.model import (
     DEFAULT_TAXONOMY,
     Milestone,
@@ -47,6 +49,11 @@ __all__ = ["synthetic_trail"]
 Batch = tuple[str, list[NewEvent]]
 
 _NAMESPACE = uuid.UUID("6f1c3f4e-2b1a-4d8e-9c1e-5a7d2b9e0c11")
+# An event id's 74 bits after its time: a counter of the events drawn, then bits from the seed.
+_COUNTER_BITS = 28
+_COUNTER_MASK = (1 << _COUNTER_BITS) - 1
+_SEEDED_BITS = 74 - _COUNTER_BITS
+_SEEDED_MASK = (1 << _SEEDED_BITS) - 1
 
 
 def synthetic_trail(
@@ -79,11 +86,29 @@ class _Writer:
         self.now = now
         self.counter = 0
         self.seed = seed
+        self.written_ms = int(now.timestamp()) * 1_000
 
     def new(self, event: Event, at: pendulum.DateTime, *, actor: str = "sync") -> NewEvent:
         self.counter += 1
-        event_id = str(uuid.uuid5(_NAMESPACE, f"{self.seed}/{self.counter}"))
-        return NewEvent(event, occurred_at=at, event_id=event_id, actor=actor, source="synthetic")
+        return NewEvent(
+            event, occurred_at=at, event_id=self.event_id(), actor=actor, source="synthetic"
+        )
+
+    def event_id(self) -> str:
+        """The id of the event drawn ``counter``-th: a UUID version 7, as if drawn at ``now``.
+
+        As :func:`~servicedelivery.eventlog.uuid7_text` draws them in one millisecond, the ids
+        sort in the order they are drawn (the counter fills the top 28 of the 74 bits after the
+        time, RFC 9562's fixed-length counter), so appending the trail keeps the log's index of ids
+        compact; the other 46 bits come from the seed, so that trails of other seeds do not share
+        ids.
+        """
+        counter = self.counter
+        seeded = uuid.uuid5(_NAMESPACE, f"{self.seed}/{counter}").int & _SEEDED_MASK
+        return uuid7_text_at(
+            self.written_ms + (counter >> _COUNTER_BITS),
+            ((counter & _COUNTER_MASK) << _SEEDED_BITS) | seeded,
+        )
 
     def batches(self) -> Iterator[Batch]:
         portfolio = self.portfolio
@@ -250,7 +275,14 @@ class _Writer:
         at = _at(first + float(self.rng.uniform(0.05, 0.95)) * (last - first))
         change = TargetDateChanged(target_at=milestone.target_at, note="customer asked")
         # A stable sort by time puts the change in its place; the transitions keep their order.
-        return sorted([*events, self.new(change, at)], key=lambda event: event.occurred_at)
+        history = sorted([*events, self.new(change, at)], key=lambda event: event.occurred_at)
+        # The change was drawn last: the ids, drawn one after the other for this history, are
+        # dealt again in the history's order, so that they still sort in the order of the log.
+        ids = sorted(event.event_id for event in history)
+        return [
+            event if event.event_id == event_id else attrs.evolve(event, event_id=event_id)
+            for event, event_id in zip(history, ids, strict=True)
+        ]
 
     def draw_blocks(self, milestone: Milestone) -> list[tuple[str, float, Owner]]:
         """The blocks a step meets: reason, days, owner; about a third of steps meet one."""
