@@ -17,6 +17,7 @@ import pendulum
 import pytest
 
 from servicedelivery.errors import (
+    EventIdConflictError,
     IntegrityError,
     SourceError,
     ValidationError,
@@ -428,3 +429,48 @@ def test_several_processes_may_create_the_log_at_once(tmp_path: Path) -> None:
         writer.stdout.close()
     with SQLiteEventLog(path) as log:
         assert log.verify().records == 3 * 2 * 4 + 1
+
+
+def test_new_batches_are_written_without_looking_their_ids_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique index refuses a recorded id; only then are the batch's ids looked up."""
+    path = tmp_path / "trail.db"
+    log = filled(path)
+    looked_up: list[str] = []
+    look_up = log._records_by_id
+
+    def spy(event_ids: Any) -> Any:
+        looked_up.extend(event_ids)
+        return look_up(event_ids)
+
+    monkeypatch.setattr(log, "_records_by_id", spy)
+    batch = [new(plan(), 3), new(MilestoneStarted(), 4)]
+    first = log.append("milestone:M-3", batch)
+    more = log.append_many([("milestone:M-4", [new(plan(), 5)]), ("milestone:M-3", [block(6)])])
+    assert first.positions == range(4, 6)
+    assert [appended.positions for appended in more] == [range(6, 7), range(7, 8)]
+    assert looked_up == []
+    # A retry the checks refuse (its stream has moved on): looked up, and answered as a retry.
+    again = log.append("milestone:M-3", batch, expected_version=0)
+    assert (again.retried, again.positions, again.recorded_at) == (
+        True,
+        first.positions,
+        first.recorded_at,
+    )
+    assert looked_up == [event.event_id for event in batch]
+    # A recorded id the checks let through (a new stream): the index refuses it, the write is
+    # rolled back, and the look-up finds the conflict; the file is as it was.
+    looked_up.clear()
+    before = file_bytes(path)
+    with pytest.raises(EventIdConflictError, match="different stream"):
+        log.append("milestone:M-5", [batch[0]])
+    assert looked_up == [batch[0].event_id]
+    assert file_bytes(path) == before
+    assert log.append("milestone:M-5", [new(plan(), 7)]).positions == range(8, 9)
+    assert log.verify().records == 8
+    log.close()
+
+
+def block(minutes: int) -> NewEvent:
+    return new(MilestoneBlocked(reason="site_access", owner=Owner.CUSTOMER), minutes)

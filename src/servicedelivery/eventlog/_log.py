@@ -18,6 +18,7 @@ from servicedelivery.errors import (
     ConcurrencyError,
     EventLogError,
     FieldError,
+    InvalidTransition,
     ServiceDeliveryError,
     ValidationError,
 )
@@ -56,10 +57,18 @@ from servicedelivery.eventlog._verify import Verification, Verifier
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
 
-__all__ = ["AttributeRow", "Clock", "EventLog", "Verification", "utc_now"]
+__all__ = ["AttributeRow", "Clock", "EventLog", "IdsAlreadyRecorded", "Verification", "utc_now"]
 
 Clock = Callable[[], dt.datetime]
 """Returns the current instant, timezone-aware; the log stamps ``recorded_at`` with it."""
+
+
+class IdsAlreadyRecorded(Exception):  # noqa: N818 - a signal between the log and its backend
+    """Raised by a backend's insert for an event id already recorded; never leaves the log.
+
+    Only backends that declare ``_refuses_recorded_ids`` raise it; the log then rolls the write
+    back and decides, by looking the ids up, whether the batch is a retry or a conflict.
+    """
 
 
 def utc_now() -> dt.datetime:
@@ -235,8 +244,17 @@ class EventLog(abc.ABC):
             prepared = (self._prepared_together(given) if many else None) or self._prepared(
                 given, many=many
             )
+            if self._refuses_recorded_ids:
+                # Most batches are new: write without looking their ids up first. A batch that
+                # turns out to be recorded already, or that the checks refuse (which a retry may
+                # be: its stream has moved on since), is rolled back and decided below.
+                try:
+                    with self._write():
+                        return self._record(prepared, many=many, look_up=False)
+                except (IdsAlreadyRecorded, ConcurrencyError, ValidationError, InvalidTransition):
+                    pass
             with self._write():
-                return self._record(prepared, many=many)
+                return self._record(prepared, many=many, look_up=True)
 
     def _prepared(
         self, given: list[tuple[str, Any, object]], *, many: bool
@@ -297,9 +315,18 @@ class EventLog(abc.ABC):
         ]
 
     def _record(
-        self, prepared: list[tuple[str, str, str, Batch, int | ExpectedVersion]], *, many: bool
+        self,
+        prepared: list[tuple[str, str, str, Batch, int | ExpectedVersion]],
+        *,
+        many: bool,
+        look_up: bool,
     ) -> list[Appended]:
-        """Fit the prepared batches to the log, then write them (inside the write transaction)."""
+        """Fit the prepared batches to the log, then write them (inside the write transaction).
+
+        With ``look_up``, batches whose ids are recorded already are found first: retries return
+        where they were recorded, and conflicts raise. Without it, they are not looked for: the
+        backend's ``_insert`` raises :class:`IdsAlreadyRecorded` for them.
+        """
         results: list[Appended | None] = [None] * len(prepared)
         writes: list[tuple[int, str, Batch, int, StreamHead]] = []
         heads: dict[str, StreamHead | None] = {}  # the streams as this call leaves them
@@ -311,8 +338,11 @@ class EventLog(abc.ABC):
             return found | written.intersection(event_ids)
 
         # One look for retries of the whole call, rather than one per batch.
-        retries = not many or bool(
-            self._records_by_id([i for _, _, _, batch, _ in prepared for i in batch.event_ids])
+        retries = look_up and (
+            not many
+            or bool(
+                self._records_by_id([i for _, _, _, batch, _ in prepared for i in batch.event_ids])
+            )
         )
         for index, (stream_id, kind, entity, batch, expected) in enumerate(prepared):
             try:
@@ -495,6 +525,12 @@ class EventLog(abc.ABC):
         self.close()
 
     # Storage hooks: what a backend implements.
+
+    _refuses_recorded_ids: bool = False
+    """Whether ``_insert`` and ``_insert_many`` raise :class:`IdsAlreadyRecorded` for an event id
+    already recorded (as the SQLite backend's unique index does), leaving the transaction to roll
+    back. Appends then skip looking the batch's ids up before writing. False by default: the log
+    looks them up first, and a backend's inserts are never given a recorded id."""
 
     @abc.abstractmethod
     def _write(self) -> AbstractContextManager[None]:

@@ -44,7 +44,13 @@ from servicedelivery.errors import (
 )
 from servicedelivery.eventlog._chain import GENESIS
 from servicedelivery.eventlog._columns import NO_TARGET, Categorical, RawColumns
-from servicedelivery.eventlog._log import AttributeRow, Clock, EventLog, utc_now
+from servicedelivery.eventlog._log import (
+    AttributeRow,
+    Clock,
+    EventLog,
+    IdsAlreadyRecorded,
+    utc_now,
+)
 from servicedelivery.eventlog._records import StoredRecord, StreamHead, stored_record
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
@@ -192,6 +198,9 @@ FROM events WHERE position >= ? ORDER BY position
 """
 
 
+# What SQLite says of an insert whose event id is recorded already (the events' UNIQUE index).
+_RECORDED_ID = "UNIQUE constraint failed: events.event_id"
+
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's limit on bound variables
 
 
@@ -256,6 +265,9 @@ class SQLiteEventLog(EventLog):
         except BaseException:
             self._db.close()
             raise
+
+    # The unique index on event ids refuses a recorded id: appends write without looking first.
+    _refuses_recorded_ids = True
 
     def __repr__(self) -> str:
         return f"<SQLiteEventLog {self._path!r}>"
@@ -510,6 +522,8 @@ class SQLiteEventLog(EventLog):
             )
             db.execute(_SAVE_HEAD, (positions[-1], hashes[-1]))
         except sqlite3.IntegrityError as error:
+            if str(error) == _RECORDED_ID:  # a retry or a conflict: the log looks the ids up
+                raise IdsAlreadyRecorded from None
             # The log's own checks passed under the write lock: the file disagrees with itself.
             raise IntegrityError(
                 f"{self._path}: the database refused the batch ({error}); nothing was written",
