@@ -11,13 +11,16 @@ import pendulum
 import pytest
 
 from servicedelivery.eventlog import (
+    NO_TARGET,
     EventLog,
     InMemoryEventLog,
     MilestonePlanned,
     MilestoneStarted,
     NewEvent,
     RecordedEvent,
+    StoredRecord,
 )
+from servicedelivery.synthetic import synthetic_portfolio, synthetic_trail
 from servicedelivery.testing import ManualClock
 from tests.eventlog.bad_appends import BAD_APPENDS, act_after, fill
 
@@ -75,3 +78,49 @@ def test_stored_records_leave_the_garbage_collectors_care() -> None:
     gc.collect()
     assert not any(map(gc.is_tracked, log._records))
     assert [type(r) for r in log.read_all()] == [RecordedEvent, RecordedEvent]
+
+
+class RowsLog(InMemoryEventLog):
+    """Given its records as rows, as a host backend is: the slow form of the columns appends give."""
+
+    def _insert_many(self, writes: Any) -> None:
+        rows = [([*records], attributes, head) for records, attributes, head in writes]
+        assert all(type(record) is StoredRecord for records, _, _ in rows for record in records)
+        super()._insert_many(rows)
+
+
+def test_records_as_columns_are_stored_as_records_as_rows() -> None:
+    portfolio = synthetic_portfolio(orders=12, seed=4)
+    batches = synthetic_trail(portfolio, seed=4)
+    logs = [InMemoryEventLog(clock=ManualClock()), RowsLog(clock=ManualClock())]
+    for log in logs:
+        for stream_id, events in batches[:30]:
+            log.append(stream_id, events)
+        log.append_many(batches[30:])
+    (columns, rows) = (dump(log) for log in logs)
+    assert columns == rows
+    assert logs[0].read_all() == logs[1].read_all()
+    assert logs[0].head() == sum(len(events) for _, events in batches)
+    # The columnar facts, record by record, the obvious way.
+    log = logs[0]
+    code = {None: -1, **{name: index for index, name in enumerate(log._names)}}
+    assert log._facts == [
+        (
+            r.position,
+            r.occurred_ns,
+            r.recorded_ns,
+            int(r.override),
+            code[r.stream_id],
+            code[r.type],
+            code[r.trigger],
+            code[r.owner],
+            code[r.reason],
+            NO_TARGET if r.target_ns is None else r.target_ns,
+            -1 if r.sequence is None else r.sequence,
+        )
+        for r in log._select_all(0, None)
+    ]
+    assert log._event_ids == [r.event_id for r in log._select_all(0, None)]
+    assert [(p, log._names[k], log._names[v]) for p, k, v in log._attribute_rows] == (
+        log._select_attributes(1, log.head())
+    )

@@ -32,6 +32,7 @@ from servicedelivery.eventlog import (
     SQLiteEventLog,
 )
 from servicedelivery.model import Owner
+from servicedelivery.synthetic import synthetic_portfolio, synthetic_trail
 from servicedelivery.testing import ManualClock
 from tests.eventlog.bad_appends import BAD_APPENDS, act_after, fill
 
@@ -474,3 +475,28 @@ def test_new_batches_are_written_without_looking_their_ids_up(
 
 def block(minutes: int) -> NewEvent:
     return new(MilestoneBlocked(reason="site_access", owner=Owner.CUSTOMER), minutes)
+
+
+class RowsLog(SQLiteEventLog):
+    """Given its records as rows, as a host backend is: the slow form of the columns appends give."""
+
+    def _insert_many(self, writes: Any) -> None:
+        super()._insert_many([([*records], rows, head) for records, rows, head in writes])
+
+    def _insert(self, records: Any, attributes: Any, head: Any) -> None:
+        super()._insert([*records], attributes, head)
+
+
+def test_records_as_columns_are_stored_as_records_as_rows(tmp_path: Path) -> None:
+    batches = synthetic_trail(synthetic_portfolio(orders=12, seed=4), seed=4)
+    dumps = []
+    for name, kind in (("columns", SQLiteEventLog), ("rows", RowsLog)):
+        with kind(tmp_path / f"{name}.db", clock=ManualClock(), synchronous="normal") as log:
+            for stream_id, events in batches[:30]:
+                log.append(stream_id, events)
+            log.append_many(batches[30:])
+            assert log.verify().records == sum(len(events) for _, events in batches)
+        db = sqlite3.connect(tmp_path / f"{name}.db")
+        dumps.append(list(db.iterdump()))
+        db.close()
+    assert dumps[0] == dumps[1]

@@ -37,9 +37,9 @@ from servicedelivery.eventlog._records import (
     Appended,
     ExpectedVersion,
     NewEvent,
+    RecordColumns,
     StoredRecord,
     StreamHead,
-    stored_record,
 )
 from servicedelivery.eventlog._registry import EventRegistry, EventType
 from servicedelivery.eventlog._streams import StreamKind
@@ -624,7 +624,7 @@ def records_of(
     previous: str,
     recorded_at: str,
     recorded_ns: int,
-) -> tuple[list[StoredRecord], list[AttributeRow]]:
+) -> tuple[RecordColumns, list[AttributeRow]]:
     """The stored records of a batch that goes after ``version`` and ``position``, hash-chained.
 
     Args:
@@ -657,7 +657,7 @@ def records_of_many(
     previous: str,
     recorded_at: str,
     recorded_ns: int,
-) -> list[tuple[list[StoredRecord], list[AttributeRow]]]:
+) -> list[tuple[RecordColumns, list[AttributeRow]]]:
     """``records_of`` of consecutive batches of several streams, in one pass over all their events.
 
     Args:
@@ -699,7 +699,7 @@ def records_of_many(
     for length in lengths:
         start += length
         end = bisect.bisect_right(attributes, position + start, lo=row, key=_ROW_POSITION)
-        result.append((records[start - length : start], attributes[row:end]))
+        result.append((records.part(start - length, start), attributes[row:end]))
         row = end
     return result
 
@@ -713,7 +713,7 @@ def _records(
     previous: str,
     recorded_at: str,
     recorded_ns: int,
-) -> tuple[list[StoredRecord], list[AttributeRow]]:
+) -> tuple[RecordColumns, list[AttributeRow]]:
     """The records of a batch, of one stream or (``streams`` per event) of several."""
     count = len(batch.news)
     positions = range(position + 1, position + count + 1)
@@ -739,36 +739,33 @@ def _records(
         *batch.derived, strict=True
     )
     # A stored record is the fields its hash covers, its hash, then the columns derived from it
-    # (see StoredRecord), put together column by column.
-    records = list(
-        map(
-            stored_record,
-            zip(
-                positions,
-                batch.event_ids,
-                itertools.repeat(streams, count) if isinstance(streams, str) else streams,
-                versions,
-                names,
-                schema_versions,
-                batch.payloads,
-                batch.occurred_at,
-                itertools.repeat(recorded_at, count),
-                actors,
-                sources,
-                correlations,
-                causations,
-                hashes,
-                batch.occurred_ns,
-                itertools.repeat(recorded_ns, count),
-                triggers,
-                owners,
-                reasons,
-                overrides,
-                targets,
-                sequences,
-                strict=True,
-            ),
-        )
+    # (see StoredRecord): the batch's records are those columns, made into rows only for a backend
+    # that asks for rows.
+    records = RecordColumns(
+        [
+            list(positions),
+            batch.event_ids,
+            [streams] * count if isinstance(streams, str) else list(streams),
+            list(versions),
+            names,
+            schema_versions,
+            batch.payloads,
+            batch.occurred_at,
+            [recorded_at] * count,
+            actors,
+            sources,
+            correlations,
+            causations,
+            hashes,
+            batch.occurred_ns,
+            [recorded_ns] * count,
+            list(triggers),
+            list(owners),
+            list(reasons),
+            list(overrides),
+            list(targets),
+            list(sequences),
+        ]
     )
     rows: list[AttributeRow] = [
         (at, key, value)

@@ -408,14 +408,15 @@ class EventLog(abc.ABC):
                 recorded_ns=recorded_ns,
             )
         stamp = instant_at(instant)
-        for (index, stream_id, _, version, _), (records, _) in zip(writes, made, strict=True):
-            count = len(records)
+        for index, stream_id, batch, version, _ in writes:
+            count = len(batch.news)
             results[index] = Appended(
                 stream_id,
-                range(records[0].position, records[0].position + count),
+                range(position + 1, position + count + 1),
                 range(version + 1, version + count + 1),
                 stamp,
             )
+            position += count
         if len(writes) == 1:
             self._insert(*made[0], writes[0][4])
         else:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import operator
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,18 +19,22 @@ import numpy as np
 from servicedelivery.eventlog._chain import GENESIS
 from servicedelivery.eventlog._columns import NO_TARGET, Categorical, RawColumns
 from servicedelivery.eventlog._log import AttributeRow, Clock, EventLog, utc_now
-from servicedelivery.eventlog._records import StoredRecord, StreamHead, stored_record
+from servicedelivery.eventlog._records import (
+    RecordColumns,
+    StoredRecord,
+    StreamHead,
+    stored_record,
+)
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
 
 __all__ = ["InMemoryEventLog"]
 
-# A record's categorical fields (stream, type, trigger, owner, reason) and numeric ones (position,
-# occurred_ns, recorded_ns, override, target_ns, sequence), in the order of the columnar facts.
-_CATEGORICAL = operator.itemgetter(2, 4, 16, 17, 18)
-_NUMERIC = operator.itemgetter(0, 14, 15, 19, 20, 21)
-_EVENT_ID = operator.itemgetter(1)
+# What the columnar facts hold for a record without a target date or a sequence: looked up with
+# the value itself as the default, so that any other value stays as it is.
+_NO_TARGET = {None: NO_TARGET}
+_NO_SEQUENCE = {None: -1}
 
 
 class InMemoryEventLog(EventLog):
@@ -113,40 +116,35 @@ class InMemoryEventLog(EventLog):
     def _insert_many(
         self, writes: Sequence[tuple[Sequence[StoredRecord], Sequence[AttributeRow], StreamHead]]
     ) -> None:
-        records = (
-            [record for batch, _, _ in writes for record in batch]
-            if len(writes) > 1
-            else writes[0][0]
-        )
+        # The records as columns (as appends give them), in StoredRecord's order.
+        columns = RecordColumns.joined([records for records, _, _ in writes]).columns
         attributes = (
             [row for _, rows, _ in writes for row in rows] if len(writes) > 1 else writes[0][1]
         )
+        (positions, event_ids, streams, types) = columns[0], columns[1], columns[2], columns[4]
+        triggers, owners, reasons = columns[16], columns[17], columns[18]
         # Everything is computed before anything is changed, so a failure changes nothing. The
-        # categorical fields come in few combinations: each distinct one is coded once.
-        combos = dict.fromkeys(map(_CATEGORICAL, records))
-        self._intern(itertools.chain.from_iterable(combos))
+        # categorical fields take few values: the new ones are found in one pass per column.
+        self._intern(itertools.chain(*map(set, (streams, types, triggers, owners, reasons))))
         self._intern(itertools.chain.from_iterable(row[1:] for row in attributes))
-        codes = self._codes
-        for combo in combos:
-            combos[combo] = tuple(codes[name] for name in combo)
-        (positions, occurred, recorded, overrides, targets, sequences) = zip(
-            *map(_NUMERIC, records), strict=True
-        )
-        coded = zip(*map(combos.__getitem__, map(_CATEGORICAL, records)), strict=True)
+        code = self._codes.__getitem__
         facts = list(
             zip(
                 positions,
-                occurred,
-                recorded,
-                map(int, overrides),
-                *coded,
-                [NO_TARGET if target is None else target for target in targets],
-                [-1 if sequence is None else sequence for sequence in sequences],
+                columns[14],  # occurred_ns
+                columns[15],  # recorded_ns
+                map(int, columns[19]),  # override
+                map(code, streams),
+                map(code, types),
+                map(code, triggers),
+                map(code, owners),
+                map(code, reasons),
+                map(_NO_TARGET.get, columns[20], columns[20]),  # target_ns, or NO_TARGET
+                map(_NO_SEQUENCE.get, columns[21], columns[21]),  # sequence, or -1
                 strict=True,
             )
         )
-        rows = [(position, codes[key], codes[value]) for position, key, value in attributes]
-        event_ids = list(map(_EVENT_ID, records))
+        rows = [(position, code(key), code(value)) for position, key, value in attributes]
         start = len(self._records)
         self._index.update(zip(event_ids, itertools.count(start)))
         for batch, _, head in writes:
@@ -154,7 +152,7 @@ class InMemoryEventLog(EventLog):
             self._streams.setdefault(head.stream_id, []).extend(indexes)
             self._heads[head.stream_id] = head
             start += len(batch)
-        self._records.extend(map(tuple, records))
+        self._records.extend(zip(*columns, strict=True))
         self._event_ids.extend(event_ids)
         self._facts.extend(facts)
         self._attribute_rows.extend(rows)

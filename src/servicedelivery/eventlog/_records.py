@@ -10,9 +10,10 @@ a backend stores; host backends deal only in those.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import StrEnum, unique
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import attrs
 import pendulum
@@ -37,6 +38,7 @@ __all__ = [
     "Appended",
     "ExpectedVersion",
     "NewEvent",
+    "RecordColumns",
     "RecordedEvent",
     "StoredRecord",
     "StreamHead",
@@ -246,6 +248,79 @@ stored_record: Callable[[tuple[Any, ...]], StoredRecord] = functools.partial(
 ``StoredRecord._make`` and the named tuple's own constructor are Python functions; backends and
 appends build hundreds of thousands of records.
 """
+
+
+class RecordColumns(Sequence[StoredRecord]):
+    """The records of a batch as columns: what appends hand to ``_insert`` and ``_insert_many``.
+
+    A sequence of :class:`StoredRecord` for backends that take rows (host backends need not know
+    it is anything else): the rows are made on first use, all at once. The built-in backends read
+    ``columns`` instead, one list per field in StoredRecord's order, and never make the rows.
+
+    Attributes:
+        columns: The 22 columns, each a list as long as the batch.
+    """
+
+    __slots__ = ("_rows", "columns")
+
+    def __init__(self, columns: Sequence[list[Any]]) -> None:
+        self.columns = columns
+        self._rows: list[StoredRecord] | None = None
+
+    @classmethod
+    def of(cls, records: Sequence[StoredRecord]) -> RecordColumns:
+        """The records' columns (as they are, when they are a ``RecordColumns`` already)."""
+        if isinstance(records, RecordColumns):
+            return records
+        return cls([list(column) for column in zip(*records, strict=True)] or [[]] * 22)
+
+    @classmethod
+    def joined(cls, parts: Sequence[Sequence[StoredRecord]]) -> RecordColumns:
+        """The records of several batches, one after the other, as one ``RecordColumns``."""
+        if len(parts) == 1:
+            return cls.of(parts[0])
+        chain = itertools.chain.from_iterable
+        return cls([list(chain(column)) for column in zip(*map(_columns_of, parts), strict=True)])
+
+    def part(self, start: int, stop: int) -> RecordColumns:
+        """The records from ``start`` to ``stop`` (indexes into this batch)."""
+        return RecordColumns([column[start:stop] for column in self.columns])
+
+    @property
+    def rows(self) -> list[StoredRecord]:
+        """The records as rows, made once."""
+        if self._rows is None:
+            self._rows = list(map(stored_record, zip(*self.columns, strict=True)))
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    @overload
+    def __getitem__(self, index: int) -> StoredRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[StoredRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> StoredRecord | list[StoredRecord]:
+        return self.rows[index]
+
+    def __iter__(self) -> Iterator[StoredRecord]:
+        return iter(self.rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RecordColumns):
+            return list(self.columns) == list(other.columns)
+        return isinstance(other, list) and self.rows == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<RecordColumns: {len(self)} records>"
+
+
+def _columns_of(records: Sequence[StoredRecord]) -> Sequence[list[Any]]:
+    return RecordColumns.of(records).columns
 
 
 class StreamHead(NamedTuple):

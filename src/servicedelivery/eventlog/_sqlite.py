@@ -51,7 +51,12 @@ from servicedelivery.eventlog._log import (
     IdsAlreadyRecorded,
     utc_now,
 )
-from servicedelivery.eventlog._records import StoredRecord, StreamHead, stored_record
+from servicedelivery.eventlog._records import (
+    RecordColumns,
+    StoredRecord,
+    StreamHead,
+    stored_record,
+)
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
@@ -443,7 +448,7 @@ class SQLiteEventLog(EventLog):
         # its trigger then counts every version the call added to it.
         heads = {head.stream_id: head for _, _, head in writes}
         self._store(
-            [record for records, _, _ in writes for record in records],
+            RecordColumns.joined([records for records, _, _ in writes]),
             [row for _, rows, _ in writes for row in rows],
             list(heads.values()),
         )
@@ -480,9 +485,9 @@ class SQLiteEventLog(EventLog):
         heads: list[StreamHead],
     ) -> None:
         db = self._db
-        # The records as columns (in the order of StoredRecord); every step below runs over whole
-        # columns, in C.
-        columns = list(zip(*records, strict=True))
+        # The records as columns (in the order of StoredRecord, as appends give them); every step
+        # below runs over whole columns, in C.
+        columns = RecordColumns.of(records).columns
         positions, hashes = columns[0], columns[13]
         types, triggers, owners, reasons = columns[4], columns[16], columns[17], columns[18]
         # The named fields take few values: each distinct name is looked up once.
