@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -65,8 +66,8 @@ def test_drawn_ids_are_valid_and_strictly_increasing_in_draw_order(count: int) -
 
 def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> None:
     """No id drawn yet (the process's state comes back after the test)."""
-    monkeypatch.setattr(_ids, "_last_ms", 0)
-    monkeypatch.setattr(_ids, "_last_random", 0)
+    monkeypatch.setattr(_ids._last, "ms", 0)
+    monkeypatch.setattr(_ids._last, "random", 0)
 
 
 def test_ids_keep_increasing_when_the_clock_steps_back(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,7 +91,7 @@ def test_ids_move_to_the_next_millisecond_when_the_random_bits_run_out(
     _fresh_state(monkeypatch)
     monkeypatch.setattr(_ids.time, "time_ns", lambda: 1_800_000_000_000_000_000)
     first = uuid7_text()
-    monkeypatch.setattr(_ids, "_last_random", (1 << 74) - 1)
+    monkeypatch.setattr(_ids._last, "random", (1 << 74) - 1)
     second = uuid7_text()
     assert first < second
     assert _fields(second)[0] == _fields(first)[0] + 1
@@ -135,3 +136,25 @@ def test_synthetic_trail_ids_are_version_7_in_the_order_they_are_appended() -> N
     }
     other = {new.event_id for _, events in synthetic_trail(portfolio, seed=10) for new in events}
     assert other.isdisjoint(ids)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+def test_a_forked_process_does_not_draw_its_parents_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fresh_state(monkeypatch)
+    monkeypatch.setattr(_ids.time, "time_ns", lambda: 1_750_000_000_000_000_000)  # a still clock
+    before = uuid7_text()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.write(write, ",".join(uuid7_text() for _ in range(3)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        drawn = pipe.read().split(",")
+    os.waitpid(child, 0)
+    parents = [uuid7_text() for _ in range(3)]
+    assert set(drawn).isdisjoint(parents)
+    assert min(drawn + parents) > before
+    # The child moved on to the next millisecond; the parent stayed in the clock's.
+    assert {_fields(text)[0] for text in drawn} == {1_750_000_000_001}
+    assert {_fields(text)[0] for text in parents} == {1_750_000_000_000}

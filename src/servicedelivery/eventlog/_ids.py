@@ -20,9 +20,19 @@ _RANDOM_MASK = (1 << _RANDOM_BITS) - 1
 _VERSION_7 = 0x7 << 76
 _VARIANT_10 = 0b10 << 62
 
-_lock = threading.Lock()
-_last_ms = 0
-_last_random = 0
+
+class _Last:
+    """The process's last id: its millisecond and its 74 random bits, and the lock that orders draws."""
+
+    __slots__ = ("lock", "ms", "random")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ms = 0
+        self.random = 0
+
+
+_last = _Last()
 
 
 def uuid7_text() -> str:
@@ -33,24 +43,34 @@ def uuid7_text() -> str:
     and as numbers (RFC 9562 section 6.2, method 2): the first id of a millisecond takes fresh
     random bits from the operating system, and the ids that follow in the same millisecond add one
     to them. Should those 74 bits run out, or the clock step back, the time field moves on by a
-    millisecond rather than going back. Random bits from ``os.urandom`` keep processes started by
-    ``fork`` from drawing the same ids.
+    millisecond rather than going back. A process started by ``fork`` draws its next id in the
+    millisecond after its parent's last one, with fresh random bits from ``os.urandom``, so parent
+    and child do not draw the same ids.
 
     The ids are unique, not secret: those drawn in the same millisecond follow each other.
     """
-    global _last_ms, _last_random
+    last = _last
     now = time.time_ns() // 1_000_000
-    with _lock:
-        if now > _last_ms:
+    with last.lock:
+        if now > last.ms:
             random = int.from_bytes(os.urandom(10)) & _RANDOM_MASK
         else:  # the same millisecond (or the clock stepped back): the next id after the last one
-            now = _last_ms
-            random = _last_random + 1
+            now = last.ms
+            random = last.random + 1
             if random > _RANDOM_MASK:
                 now += 1
                 random = int.from_bytes(os.urandom(10)) & _RANDOM_MASK
-        _last_ms, _last_random = now, random
+        last.ms, last.random = now, random
     return uuid7_text_at(now, random)
+
+
+def _after_fork_in_child() -> None:
+    """A forked process moves past its parent's millisecond, with random bits of its own."""
+    _last.lock = threading.Lock()  # another thread of the parent may have held it
+    _last.random = _RANDOM_MASK
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def uuid7_text_at(ms: int, random: int) -> str:
