@@ -302,6 +302,21 @@ def test_sections_given_by_the_host_are_checked_and_shown(trail_report: Portfoli
         portfolio_report(frame, now=NOW, oldest=0)
 
 
+def test_empty_sections_given_by_the_host_come_out_as_given(
+    trail_frame: tuple[EventFrame, TargetDates],
+) -> None:
+    # An empty table is falsy; the host's empty section and its note still win over the built one.
+    frame, targets = trail_frame
+    sla = ReportTable.empty("sla_at_risk", note="clocks kept by the ticketing system")
+    due = ReportTable.empty("escalations_due", note="escalations raised by the host")
+    report = portfolio_report(frame, now=NOW, targets=targets, sla_at_risk=sla, escalations_due=due)
+    assert report["sla_at_risk"] is sla
+    assert report["escalations_due"] is due
+    sections = report.to_data()["sections"]
+    assert sections["sla_at_risk"]["note"] == "clocks kept by the ticketing system"  # type: ignore[index]
+    assert sections["escalations_due"]["note"] == "escalations raised by the host"  # type: ignore[index]
+
+
 def test_missing_attributes_leave_sections_empty_with_a_reason() -> None:
     frame = EventFrame.from_columns(
         {"item": ["a", "a"], "time": [0, NS_PER_DAY], "state": ["in_progress", "done"]},

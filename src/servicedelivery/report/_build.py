@@ -161,22 +161,30 @@ def portfolio_report(
         **view.cycle_sections(window_days),
         "blocked_time_by_owner": view.blocked_time_by_owner(),
         "cumulative_flow": view.cumulative_flow(),
-        "sla_at_risk": sla_at_risk
-        or view.sla_at_risk([sla_clocks(sla, seen, now=at, calendars=calendars) for sla in slas]),
+        "sla_at_risk": (
+            sla_at_risk
+            if sla_at_risk is not None
+            else view.sla_at_risk(
+                [sla_clocks(sla, seen, now=at, calendars=calendars) for sla in slas]
+            )
+        ),
         "target_date_at_risk": view.target_date_at_risk(targets, forecast),
-        "escalations_due": escalations_due
-        or view.escalations_due(
-            None
-            if policies is None
-            else evaluate(
-                policies,
-                seen,
-                now=at,
-                calendars=calendars,
-                escalations=escalations,
-                targets=target,
-                slas=list(slas) or None,
-                forecast=forecast,
+        "escalations_due": (
+            escalations_due
+            if escalations_due is not None
+            else view.escalations_due(
+                None
+                if policies is None
+                else evaluate(
+                    policies,
+                    seen,
+                    now=at,
+                    calendars=calendars,
+                    escalations=escalations,
+                    targets=target,
+                    slas=list(slas) or None,
+                    forecast=forecast,
+                )
             )
         ),
     }
