@@ -6,6 +6,7 @@ import json
 import math
 from collections import Counter, defaultdict
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import given, settings
@@ -315,6 +316,29 @@ def test_empty_sections_given_by_the_host_come_out_as_given(
     sections = report.to_data()["sections"]
     assert sections["sla_at_risk"]["note"] == "clocks kept by the ticketing system"  # type: ignore[index]
     assert sections["escalations_due"]["note"] == "escalations raised by the host"  # type: ignore[index]
+
+
+def test_a_report_names_bad_sections_and_bad_summary_keys_each_under_its_own_path(
+    trail_report: PortfolioReport,
+) -> None:
+    sections = dict(trail_report.sections)
+    del sections["cumulative_flow"]
+    summary = dict(trail_report.summary)
+    del summary["items"]
+    summary["colour"] = "blue"
+    with pytest.raises(ValidationError) as only_summary:
+        attrs.evolve(trail_report, summary=summary)
+    assert [(e.path, e.value) for e in only_summary.value.errors] == [("summary", list(summary))]
+    assert (
+        only_summary.value.errors[0].expected == f"the summary keys {list(SUMMARY_KEYS)} in order"
+    )
+    with pytest.raises(ValidationError) as only_sections:
+        attrs.evolve(trail_report, sections=sections)
+    assert [(e.path, e.value) for e in only_sections.value.errors] == [("sections", list(sections))]
+    assert only_sections.value.errors[0].expected == f"the sections {list(SECTIONS)} in order"
+    with pytest.raises(ValidationError) as both:
+        attrs.evolve(trail_report, sections=sections, summary=summary)
+    assert both.value.errors == only_sections.value.errors + only_summary.value.errors
 
 
 def test_missing_attributes_leave_sections_empty_with_a_reason() -> None:
