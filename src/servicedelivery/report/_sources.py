@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import os
 import re
@@ -416,7 +417,8 @@ def _columns(
             records.append(row)
             if not number % _PROGRESS_EVERY:
                 task_update(number)
-        present = list(dict.fromkeys(key for record in records[:100] for key in record))
+        # Every record's keys, in order of first appearance: a column may start late in the file.
+        present = list(dict.fromkeys(itertools.chain.from_iterable(records)))
         needed = _needed(spec, present)
         _check_present(needed, present)
         columns = {}
