@@ -174,7 +174,9 @@ class Context:
         self.current = offsets[1:] - 1
         self.calendars = calendars
         self.clocks = Clocks(calendars, self._calendar_index(calendars))
-        self.targets = item_targets(targets, self.frame)
+        # A mapping's ids are looked up in the index every lookup of this evaluation shares.
+        index = self.item_index if isinstance(targets, Mapping) else None
+        self.targets = item_targets(targets, self.frame, index=index)
 
     def _calendar_index(self, calendars: CalendarSet | None) -> npt.NDArray[np.int32] | None:
         if calendars is None:
@@ -274,7 +276,9 @@ class Context:
         return result
 
 
-def _mapped_targets(targets: Mapping[Any, Any], frame: EventFrame) -> npt.NDArray[np.int64]:
+def _mapped_targets(
+    targets: Mapping[Any, Any], frame: EventFrame, index: ItemIndex | None
+) -> npt.NDArray[np.int64]:
     """Target dates given as a mapping of item id to instant; ids not in the frame are ignored.
 
     Integers (ns) convert in one numpy call; other values are read one by one as instants.
@@ -304,19 +308,24 @@ def _mapped_targets(targets: Mapping[Any, Any], frame: EventFrame) -> npt.NDArra
         if problems:
             raise ValidationError(problems)
         instants = np.array(converted, dtype=np.int64)
-    codes = ItemIndex(frame.items).codes(keys)
+    codes = (ItemIndex(frame.items) if index is None else index).codes(keys)
     found = codes >= 0  # items not (yet) in the frame have nothing to evaluate
     result[codes[found]] = instants[found]
     return result
 
 
-def item_targets(targets: object, frame: EventFrame) -> npt.NDArray[np.int64]:
+def item_targets(
+    targets: object, frame: EventFrame, *, index: ItemIndex | None = None
+) -> npt.NDArray[np.int64]:
     """Each item's target date as ns since the epoch (``NONE`` for none).
 
     Args:
         targets: ``None``; an ``int64`` array aligned with ``frame.items``; a mapping of item id
             to an aware datetime or ns; or the name of an attribute of the frame whose values are
             ISO 8601 instants (each item's last recorded value counts).
+        frame: The frame whose items the dates are for.
+        index: The index of ``frame``'s items, when the caller has one (a mapping's ids are
+            looked up in it); built when needed otherwise.
 
     Raises:
         ValidationError: Anything else, or values that are not instants.
@@ -340,7 +349,7 @@ def item_targets(targets: object, frame: EventFrame) -> npt.NDArray[np.int64]:
         result: npt.NDArray[np.int64] = table[column.codes]
         return result
     if isinstance(targets, Mapping):
-        return _mapped_targets(targets, frame)
+        return _mapped_targets(targets, frame, index)
     array = np.asarray(targets)
     if array.shape != (count,) or array.dtype.kind not in "iu":
         raise ValidationError.single(
