@@ -224,6 +224,19 @@ class ItemIndex:
         codes: npt.NDArray[np.int64] = np.where(found, self._order[where], -1).astype(np.int64)
         return codes
 
+    def subset(self, used: npt.NDArray[np.bool_]) -> ItemIndex:
+        """The index of the items ``used`` selects, renumbered in order: ``ItemIndex(items[used])``.
+
+        A subsequence of a sorted sequence is sorted, and the stable sort kept equal ids in item
+        order, which renumbering keeps; so no sort is needed.
+        """
+        keep = used[self._order]
+        renumber = np.cumsum(used, dtype=np.int64) - 1
+        index = ItemIndex.__new__(ItemIndex)
+        index._sorted = self._sorted[keep]
+        index._order = renumber[self._order[keep]]
+        return index
+
 
 @attrs.frozen(eq=False)
 class PolicyState:
