@@ -21,6 +21,7 @@ from servicedelivery.metrics import Categorical, EventFrame, episodes
 from servicedelivery.metrics._durations import DEFAULT_END, DEFAULT_START
 from servicedelivery.metrics._episodes import Episodes, Marked
 from servicedelivery.metrics._instants import epoch_ns_column
+from servicedelivery.metrics._objects import object_array
 from servicedelivery.metrics._options import OPEN_STATES, as_instant, state_lut
 from servicedelivery.metrics._problems import RowProblems
 from servicedelivery.model import STATES as _STATES
@@ -351,8 +352,7 @@ class TargetMapping:
         Raises:
             ValidationError: Values that are not instants, each under its item id.
         """
-        keys = np.empty(len(targets), dtype=object)
-        keys[:] = list(targets.keys())
+        keys = object_array(targets.keys())
         values = list(targets.values())
         if not values:
             return cls(keys.astype(str), np.zeros(0, dtype=np.int64))

@@ -28,6 +28,7 @@ from servicedelivery.metrics import (
     work_item_age,
 )
 from servicedelivery.metrics._episodes import Marked
+from servicedelivery.metrics._objects import object_array
 from servicedelivery.metrics._options import OPEN_STATES, as_instant
 from servicedelivery.metrics._percentiles import GroupedValues
 from servicedelivery.metrics._table import NONE_NS
@@ -613,8 +614,8 @@ class _View:
                 "action": np.asarray(due.actions, dtype=object),
                 "level": np.asarray(due.level, dtype=np.int64),
                 "target": np.asarray(due.target, dtype=object),
-                "explanation": _objects([explanation(due.explain(row)) for row in rows]),
-                "evidence": _objects([list(due.evidence(row)) for row in rows]),
+                "explanation": object_array(explanation(due.explain(row)) for row in rows),
+                "evidence": object_array(list(due.evidence(row)) for row in rows),
             },
             note=None if len(due) else "no escalation is due to be raised or repeated now",
         )
@@ -643,12 +644,6 @@ def _holding(node: dict[str, Any], parts: list[str]) -> None:
         parts.append(f"{node['measure']} {node.get('value')} {_OPERATORS[operator]} {threshold}")
     elif "field" in node:
         parts.append(f"{node['field']} {_OPERATORS[operator]} {node[operator]}")
-
-
-def _objects(values: list[object]) -> npt.NDArray[Any]:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
 
 
 def _grouped(

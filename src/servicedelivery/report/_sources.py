@@ -29,6 +29,7 @@ from servicedelivery.calendars._zone import zone_segments
 from servicedelivery.errors import MISSING, FieldError, SourceError, ValidationError
 from servicedelivery.eventlog import SQLiteEventLog
 from servicedelivery.metrics import EventFrame
+from servicedelivery.metrics._objects import object_array
 from servicedelivery.model import StatusMap
 from servicedelivery.policy import Escalations, escalations_from_columns
 from servicedelivery.report._progress import SILENT, Progress
@@ -423,9 +424,7 @@ def _columns(
         _check_present(needed, present)
         columns = {}
         for column in set(needed.values()):  # a handful of columns
-            values = np.empty(len(records), dtype=object)
-            values[:] = [record.get(column) for record in records]
-            columns[column] = values
+            columns[column] = object_array([record.get(column) for record in records])
     task_update(len(records))
     missing = ["", *spec.missing]
     for values in columns.values():
