@@ -19,7 +19,7 @@ from servicedelivery.eventlog import (
     TargetDateChanged,
 )
 from servicedelivery.metrics import EventFrame
-from servicedelivery.model import DEFAULT_TAXONOMY, NS_PER_DAY, STATES, to_epoch_ns
+from servicedelivery.model import DEFAULT_TAXONOMY, NS_PER_DAY, OWNERS, STATES, to_epoch_ns
 from servicedelivery.policy import evaluate, forecast_completion
 from servicedelivery.report import (
     AGING_BUCKETS,
@@ -237,6 +237,37 @@ def _current(frame: EventFrame) -> dict[object, dict[str, str]]:
         if time <= now:
             current[item] = {"state": state_names[state]}
     return current
+
+
+def test_queues_name_each_items_state_owner_and_reason_now(
+    trail_report: PortfolioReport, trail_frame: tuple[EventFrame, TargetDates]
+) -> None:
+    frame, _ = trail_frame
+    now = to_epoch_ns(NOW)
+    owners = [owner.value for owner in OWNERS]
+    current: dict[object, tuple[str, object, object]] = {}
+    for item, time, state, owner, reason in zip(
+        frame.items[frame.item].tolist(), frame.time.tolist(), frame.state.tolist(),
+        frame.owner.tolist(), frame.reason.tolist(), strict=True,
+    ):  # fmt: skip
+        if time <= now:  # rows are in time order within an item: the last one is the state now
+            current[item] = (
+                STATES[state].value,
+                owners[owner] if owner >= 0 else None,
+                frame.taxonomy.codes[reason] if reason >= 0 else None,
+            )
+    oldest = list(trail_report["oldest_blocked"].rows())
+    at_risk = list(trail_report["target_date_at_risk"].rows())
+    sla = list(portfolio_report(frame, now=NOW, slas=[DEMO_SLA])["sla_at_risk"].rows())
+    assert len(oldest) > 0
+    assert len(at_risk) > 0
+    assert len(sla) > 0
+    for row in oldest:
+        assert ("blocked", row["owner"], row["reason"]) == current[row["item"]]
+    for row in at_risk:
+        assert (row["state"], row["owner"], row["reason"]) == current[row["item"]]
+    for row in sla:
+        assert row["state"] == current[row["item"]][0]
 
 
 def test_target_dates_read_the_last_target_of_each_milestone() -> None:
