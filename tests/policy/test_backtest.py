@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given
@@ -13,13 +14,16 @@ from servicedelivery.errors import ValidationError
 from servicedelivery.eventlog import InMemoryEventLog
 from servicedelivery.model import NS_PER_HOUR
 from servicedelivery.policy import (
+    Escalations,
     PolicySet,
     backtest,
     escalations_from_log,
     evaluate,
     record_escalations,
 )
-from tests.policy.strategies import policies, portfolios
+from servicedelivery.policy._context import Shared
+from servicedelivery.policy._escalations import ItemIndex
+from tests.policy.strategies import TARGET_OFFSETS, policies, portfolios
 from tests.policy.test_agreement import WEEKDAYS
 from tests.policy.test_cases import BLOCKED_FRAME, OPERATOR_RULE_SET, T0, utc
 
@@ -79,3 +83,67 @@ def test_bad_backtest_options_are_refused() -> None:
     with pytest.raises(ValidationError):
         empty.explain(0)
     assert utc("2024-06-03T07:00:00Z") == T0
+
+
+def _columns(table: Escalations) -> list[list[Any]]:
+    return [getattr(table, field.name).tolist() for field in attrs.fields(Escalations)]
+
+
+@given(portfolios(), st.data())
+def test_a_backtest_is_evaluate_at_each_instant_with_what_was_found_before(
+    portfolio: Any, data: st.DataObject
+) -> None:
+    frame, now = portfolio
+    drawn = PolicySet([data.draw(policies(name=f"p{index}")) for index in range(2)])
+    targets: dict[Any, Any] = {
+        item: data.draw(TARGET_OFFSETS) for item in frame.items.tolist() if data.draw(st.booleans())
+    }
+    targets["not-an-item"] = now
+    if data.draw(st.booleans()) and data.draw(st.booleans()):
+        targets["also-not-an-item"] = "soon"  # refused, as evaluate refuses it
+    calendars = data.draw(st.sampled_from([None, WEEKDAYS]))
+    instants = sorted({now - data.draw(st.integers(0, 100)) * H for _ in range(4)})
+    # The reference: evaluate at each instant, recording what it finds before the next.
+    ledger = Escalations.empty()
+    expected: list[Any] = []
+    problems = None
+    try:
+        for instant in instants:
+            found = evaluate(drawn, frame, now=instant, calendars=calendars,
+                             escalations=ledger, targets=targets).new()  # fmt: skip
+            ledger = ledger.extended(found)
+            expected.append(found.records())
+    except ValidationError as error:
+        problems = error.errors
+    if problems is not None:
+        with pytest.raises(ValidationError) as refused:
+            backtest(drawn, frame, at=instants, calendars=calendars, targets=targets)
+        assert refused.value.errors == problems
+        return
+    result = backtest(drawn, frame, at=instants, calendars=calendars, targets=targets)
+    assert [found.records() for found in result.findings] == expected
+    assert _columns(result.escalations) == _columns(ledger)
+
+
+@given(portfolios(), st.lists(st.integers(-10, 200), min_size=1, max_size=4))
+def test_the_item_index_cut_at_an_instant_is_the_index_of_the_frame_cut_there(
+    portfolio: Any, hours: list[int]
+) -> None:
+    frame, now = portfolio
+    shared = Shared(frame, None)
+    ids = np.array([*frame.items.tolist(), "absent"], dtype=object)
+    for hour in hours:
+        instant = now - hour * H
+        cut = frame.as_of(instant).items
+        assert shared.item_index(instant).codes(ids).tolist() == ItemIndex(cut).codes(ids).tolist()
+
+
+@given(st.data())
+def test_a_subset_of_an_item_index_is_the_index_of_the_subset(data: st.DataObject) -> None:
+    # Ids whose texts coincide (1 and "1") are found in item order, in the subset too.
+    items = data.draw(st.lists(st.sampled_from(["a", "b", "1", 1, 2, "2"]), max_size=12))
+    used = np.array(data.draw(st.lists(st.booleans(), min_size=len(items), max_size=len(items))))
+    array = np.array(items, dtype=object)
+    ids = np.array(["a", "b", "1", 1, 2, "2", "z"], dtype=object)
+    found = ItemIndex(array).subset(used.astype(bool)).codes(ids)
+    assert found.tolist() == ItemIndex(array[used.astype(bool)]).codes(ids).tolist()

@@ -18,9 +18,11 @@ from servicedelivery.policy import (
     PolicySet,
     Target,
     all_of,
+    any_of,
     field,
     measure,
 )
+from servicedelivery.policy._conditions import leaves
 from tests.policy.strategies import policies
 
 OPERATOR_RULE: dict[str, Any] = {
@@ -107,3 +109,20 @@ def test_durations_read_every_written_form() -> None:
     assert Duration.parse("5 business days").days == 5
     with pytest.raises(Exception, match="years and months"):
         Duration.parse("P1M")
+
+
+def test_all_of_and_any_of_each_keep_their_key_in_data_errors_and_paths() -> None:
+    blocked = field("state").eq("blocked")
+    old = measure("age").gt("2d")
+    for build, key in ((all_of, "all_of"), (any_of, "any_of")):
+        combined = build(blocked, old)
+        assert combined.to_data() == {key: [blocked.to_data(), old.to_data()]}
+        assert [path for path, _ in leaves(combined)] == [f"{key}[0]", f"{key}[1]"]
+        with pytest.raises(DefinitionError) as bad:
+            build(blocked, "old")  # type: ignore[arg-type]
+        assert [(error.path, error.value) for error in bad.value.errors] == [(f"{key}[1]", "old")]
+        with pytest.raises(DefinitionError) as empty:
+            build()
+        assert [error.path for error in empty.value.errors] == [key]
+    assert all_of(blocked, old) != any_of(blocked, old)
+    assert all_of(blocked, old) == all_of(blocked, old)

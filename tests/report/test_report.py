@@ -6,6 +6,7 @@ import json
 import math
 from collections import Counter, defaultdict
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import given, settings
@@ -18,7 +19,7 @@ from servicedelivery.eventlog import (
     TargetDateChanged,
 )
 from servicedelivery.metrics import EventFrame
-from servicedelivery.model import DEFAULT_TAXONOMY, NS_PER_DAY, STATES, to_epoch_ns
+from servicedelivery.model import DEFAULT_TAXONOMY, NS_PER_DAY, OWNERS, STATES, to_epoch_ns
 from servicedelivery.policy import evaluate, forecast_completion
 from servicedelivery.report import (
     AGING_BUCKETS,
@@ -238,6 +239,37 @@ def _current(frame: EventFrame) -> dict[object, dict[str, str]]:
     return current
 
 
+def test_queues_name_each_items_state_owner_and_reason_now(
+    trail_report: PortfolioReport, trail_frame: tuple[EventFrame, TargetDates]
+) -> None:
+    frame, _ = trail_frame
+    now = to_epoch_ns(NOW)
+    owners = [owner.value for owner in OWNERS]
+    current: dict[object, tuple[str, object, object]] = {}
+    for item, time, state, owner, reason in zip(
+        frame.items[frame.item].tolist(), frame.time.tolist(), frame.state.tolist(),
+        frame.owner.tolist(), frame.reason.tolist(), strict=True,
+    ):  # fmt: skip
+        if time <= now:  # rows are in time order within an item: the last one is the state now
+            current[item] = (
+                STATES[state].value,
+                owners[owner] if owner >= 0 else None,
+                frame.taxonomy.codes[reason] if reason >= 0 else None,
+            )
+    oldest = list(trail_report["oldest_blocked"].rows())
+    at_risk = list(trail_report["target_date_at_risk"].rows())
+    sla = list(portfolio_report(frame, now=NOW, slas=[DEMO_SLA])["sla_at_risk"].rows())
+    assert len(oldest) > 0
+    assert len(at_risk) > 0
+    assert len(sla) > 0
+    for row in oldest:
+        assert ("blocked", row["owner"], row["reason"]) == current[row["item"]]
+    for row in at_risk:
+        assert (row["state"], row["owner"], row["reason"]) == current[row["item"]]
+    for row in sla:
+        assert row["state"] == current[row["item"]][0]
+
+
 def test_target_dates_read_the_last_target_of_each_milestone() -> None:
     log = InMemoryEventLog()
     for stream_id, events in synthetic_trail(synthetic_portfolio(orders=30, seed=5), seed=5):
@@ -300,6 +332,44 @@ def test_sections_given_by_the_host_are_checked_and_shown(trail_report: Portfoli
         ReportTable.from_columns("escalations_due", {"item": [], "colour": []})
     with pytest.raises(ValidationError, match="oldest"):
         portfolio_report(frame, now=NOW, oldest=0)
+
+
+def test_empty_sections_given_by_the_host_come_out_as_given(
+    trail_frame: tuple[EventFrame, TargetDates],
+) -> None:
+    # An empty table is falsy; the host's empty section and its note still win over the built one.
+    frame, targets = trail_frame
+    sla = ReportTable.empty("sla_at_risk", note="clocks kept by the ticketing system")
+    due = ReportTable.empty("escalations_due", note="escalations raised by the host")
+    report = portfolio_report(frame, now=NOW, targets=targets, sla_at_risk=sla, escalations_due=due)
+    assert report["sla_at_risk"] is sla
+    assert report["escalations_due"] is due
+    sections = report.to_data()["sections"]
+    assert sections["sla_at_risk"]["note"] == "clocks kept by the ticketing system"  # type: ignore[index]
+    assert sections["escalations_due"]["note"] == "escalations raised by the host"  # type: ignore[index]
+
+
+def test_a_report_names_bad_sections_and_bad_summary_keys_each_under_its_own_path(
+    trail_report: PortfolioReport,
+) -> None:
+    sections = dict(trail_report.sections)
+    del sections["cumulative_flow"]
+    summary = dict(trail_report.summary)
+    del summary["items"]
+    summary["colour"] = "blue"
+    with pytest.raises(ValidationError) as only_summary:
+        attrs.evolve(trail_report, summary=summary)
+    assert [(e.path, e.value) for e in only_summary.value.errors] == [("summary", list(summary))]
+    assert (
+        only_summary.value.errors[0].expected == f"the summary keys {list(SUMMARY_KEYS)} in order"
+    )
+    with pytest.raises(ValidationError) as only_sections:
+        attrs.evolve(trail_report, sections=sections)
+    assert [(e.path, e.value) for e in only_sections.value.errors] == [("sections", list(sections))]
+    assert only_sections.value.errors[0].expected == f"the sections {list(SECTIONS)} in order"
+    with pytest.raises(ValidationError) as both:
+        attrs.evolve(trail_report, sections=sections, summary=summary)
+    assert both.value.errors == only_sections.value.errors + only_summary.value.errors
 
 
 def test_missing_attributes_leave_sections_empty_with_a_reason() -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servicedelivery.errors import ValidationError
-from servicedelivery.report import SourceSpec
+from servicedelivery.errors import MISSING, ValidationError
+from servicedelivery.report import SourceSpec, load_source
 from servicedelivery.report._sources import instants
 
 FORMATS = ("%d-%m-%Y %H:%M", "%Y/%m/%d %H:%M:%S", "%m.%d.%Y %H%M", "%Y%m%d%H%M%S")
@@ -74,3 +76,25 @@ def test_times_that_do_not_fit_the_format_are_named() -> None:
             np.array(["2024-03-31T02:30:00Z", "2024-03-31T02:30:00"], dtype=object),
             SourceSpec(timezone="UTC"),
         )
+
+
+def test_a_json_lines_column_that_first_appears_after_a_hundred_records_is_found(
+    tmp_path: Path,
+) -> None:
+    # Only the records from the 121st on name a team: the column is still one of the source's.
+    lines = [
+        {"item": f"T{n}", "time": f"2024-05-01T{n % 24:02d}:00:00Z", "state": "in_progress"}
+        | ({"team": f"team-{n % 3}"} if n >= 120 else {})
+        for n in range(150)
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    frame = load_source(path, spec=SourceSpec(attributes={"provider": "team"})).frame
+    found = dict(
+        zip(frame.items.tolist(), frame.item_attributes["provider"].labels().tolist(), strict=True)
+    )
+    assert found == {line["item"]: line.get("team") for line in lines}
+    with pytest.raises(ValidationError) as absent:
+        load_source(path, spec=SourceSpec(attributes={"provider": "colour"}))
+    assert [(error.path, error.value) for error in absent.value.errors] == [("colour", MISSING)]
+    assert "'team'" in str(absent.value)

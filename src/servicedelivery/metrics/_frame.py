@@ -21,6 +21,7 @@ from servicedelivery.eventlog import EventColumns, EventLog, RecordedEvent
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.metrics._categorical import Categorical, missing_mask
 from servicedelivery.metrics._instants import epoch_ns_column
+from servicedelivery.metrics._objects import object_array
 from servicedelivery.metrics._order import item_time_order
 from servicedelivery.metrics._problems import RowProblems
 from servicedelivery.metrics._reading import (
@@ -360,9 +361,7 @@ class EventFrame(Tabular):
         rows = list(records)
         columns: dict[str, object] = {}
         for name in _needed_columns(options):
-            values = np.empty(len(rows), dtype=object)
-            values[:] = [row.get(name) for row in rows]
-            columns[name] = values
+            columns[name] = object_array([row.get(name) for row in rows])
         return cls.from_columns(columns, **options)
 
     @classmethod

@@ -21,6 +21,7 @@ from servicedelivery.errors import FieldError, ValidationError
 from servicedelivery.eventlog import EventColumns, MilestonePlanned, RecordedEvent, StreamKind
 from servicedelivery.lifecycle import Lifecycle
 from servicedelivery.metrics._categorical import Categorical
+from servicedelivery.metrics._objects import object_array
 from servicedelivery.model import Taxonomy, to_epoch_ns
 
 __all__ = ["PLANNED_TYPE", "TrailColumns", "columns_of_log", "columns_of_records"]
@@ -149,7 +150,5 @@ def columns_of_records(
         "event_id": table[:, 5],
     }
     for name in names:
-        values = np.empty(len(rows), dtype=object)
-        values[:] = [row.get(name) for row in recorded]
-        result[name] = values
+        result[name] = object_array([row.get(name) for row in recorded])
     return result, table[:, 6].astype(np.int64), names

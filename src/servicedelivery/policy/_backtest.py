@@ -23,7 +23,7 @@ from servicedelivery.metrics._options import as_instant
 from servicedelivery.metrics._table import Column, Kind, Tabular
 from servicedelivery.policy._durations import Clock, Duration
 from servicedelivery.policy._escalations import Escalations
-from servicedelivery.policy._evaluate import check_escalations, evaluate
+from servicedelivery.policy._evaluate import Evaluations, check_escalations
 from servicedelivery.policy._findings import ACTION_NAMES, Findings
 from servicedelivery.policy._policy import Policy
 from servicedelivery.policy._policyset import PolicySet
@@ -166,17 +166,11 @@ def backtest(
     instants = _instants(start, end, every, at)
     ledger = Escalations.empty() if escalations is None else check_escalations(escalations)
     found: list[Findings] = []
+    # evaluate at each instant, with what does not depend on the instant worked out once.
+    evaluations = Evaluations(policies, frame, calendars=calendars, targets=targets)
     for now in instants.tolist():  # a loop over instants; each evaluation is over every item
-        new = evaluate(
-            policies,
-            frame,
-            now=now,
-            calendars=calendars,
-            escalations=ledger,
-            targets=targets,
-            slas=_at(slas, now),
-            forecast=_at(forecast, now),
-        ).new()
+        slas_now, forecast_now = _at(slas, now), _at(forecast, now)
+        new = evaluations.at(now, escalations=ledger, slas=slas_now, forecast=forecast_now).new()
         ledger = ledger.extended(new)
         found.append(new)
     sizes = [len(f) for f in found]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum, unique
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
@@ -222,31 +222,33 @@ def _conditions(value: object) -> object:
 
 
 @attrs.frozen
-class AllOf(_Combinable):
-    """Holds when every one of its conditions holds."""
+class _Combination(_Combinable):
+    """Conditions combined: :class:`AllOf` and :class:`AnyOf` differ only in how they combine."""
 
+    combinator: ClassVar[str]
+    """The combination's key in data, and in the paths of its conditions."""
     conditions: tuple[Condition, ...] = attrs.field(converter=_conditions)
 
     def __attrs_post_init__(self) -> None:
-        _check_children("all_of", self.conditions)
+        _check_children(self.combinator, self.conditions)
 
     def to_data(self) -> dict[str, Any]:
-        """``{"all_of": [...]}``."""
-        return {"all_of": [condition.to_data() for condition in self.conditions]}
+        """``{"all_of": [...]}`` or ``{"any_of": [...]}``."""
+        return {self.combinator: [condition.to_data() for condition in self.conditions]}
 
 
 @attrs.frozen
-class AnyOf(_Combinable):
+class AllOf(_Combination):
+    """Holds when every one of its conditions holds."""
+
+    combinator: ClassVar[str] = "all_of"
+
+
+@attrs.frozen
+class AnyOf(_Combination):
     """Holds when at least one of its conditions holds."""
 
-    conditions: tuple[Condition, ...] = attrs.field(converter=_conditions)
-
-    def __attrs_post_init__(self) -> None:
-        _check_children("any_of", self.conditions)
-
-    def to_data(self) -> dict[str, Any]:
-        """``{"any_of": [...]}``."""
-        return {"any_of": [condition.to_data() for condition in self.conditions]}
+    combinator: ClassVar[str] = "any_of"
 
 
 @attrs.frozen
@@ -371,9 +373,8 @@ def leaves(condition: Condition, path: str = "") -> Iterator[tuple[str, FieldTes
     elif isinstance(condition, Not):
         yield from leaves(condition.condition, join_path(path, "not"))
     else:
-        name = "all_of" if isinstance(condition, AllOf) else "any_of"
         for index, child in enumerate(condition.conditions):
-            yield from leaves(child, join_path(path, f"{name}[{index}]"))
+            yield from leaves(child, join_path(path, f"{condition.combinator}[{index}]"))
 
 
 # ----------------------------------------------------------------------------------------- checks
@@ -458,7 +459,8 @@ def condition_from_data(data: object, errors: list[FieldError], path: str) -> Co
         errors.append(FieldError(path, data, "a condition: a mapping"))
         return None
     keys = set(data)
-    for combinator, cls in (("all_of", AllOf), ("any_of", AnyOf)):
+    for cls in (AllOf, AnyOf):
+        combinator = cls.combinator
         if combinator in keys:
             extra = keys - {combinator}
             _unknown(data, extra, errors, path, f"nothing else beside {combinator!r}")

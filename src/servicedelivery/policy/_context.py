@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 
@@ -20,6 +21,7 @@ from servicedelivery.metrics import Categorical, EventFrame, episodes
 from servicedelivery.metrics._durations import DEFAULT_END, DEFAULT_START
 from servicedelivery.metrics._episodes import Episodes, Marked
 from servicedelivery.metrics._instants import epoch_ns_column
+from servicedelivery.metrics._objects import object_array
 from servicedelivery.metrics._options import OPEN_STATES, as_instant, state_lut
 from servicedelivery.metrics._problems import RowProblems
 from servicedelivery.model import STATES as _STATES
@@ -33,6 +35,8 @@ __all__ = [
     "NONE",
     "Clocks",
     "Context",
+    "Shared",
+    "TargetMapping",
     "as_calendar_set",
     "item_targets",
 ]
@@ -152,6 +156,8 @@ class Context:
         targets: Each item's target date (see :func:`item_targets`).
         slas: SLA clock results by SLA name, for the SLA measures.
         forecast: A completion forecast, for ``target_miss_probability``.
+        shared: What evaluations of this frame with these targets at other instants share (a
+            backtest's); the targets are read through it.
     """
 
     def __init__(
@@ -163,8 +169,10 @@ class Context:
         targets: object,
         slas: object = None,
         forecast: object = None,
+        shared: Shared | None = None,
     ) -> None:
         self.now = now
+        self._shared = shared
         self.slas = slas
         self.forecast = forecast
         self.episodes: Episodes = episodes(frame, now=now)
@@ -174,7 +182,10 @@ class Context:
         self.current = offsets[1:] - 1
         self.calendars = calendars
         self.clocks = Clocks(calendars, self._calendar_index(calendars))
-        self.targets = item_targets(targets, self.frame)
+        given = targets if shared is None else shared.targets
+        # A mapping's ids are looked up in the index every lookup of this evaluation shares.
+        index = self.item_index if isinstance(given, (Mapping, TargetMapping)) else None
+        self.targets = item_targets(given, self.frame, index=index)
 
     def _calendar_index(self, calendars: CalendarSet | None) -> npt.NDArray[np.int32] | None:
         if calendars is None:
@@ -198,6 +209,8 @@ class Context:
     @cached_property
     def item_index(self) -> ItemIndex:
         """The frame's item ids sorted once, for every lookup of ids during this evaluation."""
+        if self._shared is not None:
+            return self._shared.item_index(self.now)
         return ItemIndex(self.frame.items)
 
     @cached_property
@@ -274,49 +287,125 @@ class Context:
         return result
 
 
-def _mapped_targets(targets: Mapping[Any, Any], frame: EventFrame) -> npt.NDArray[np.int64]:
-    """Target dates given as a mapping of item id to instant; ids not in the frame are ignored.
+class Shared:
+    """What the evaluations of one frame at instant after instant share, worked out on first use.
 
-    Integers (ns) convert in one numpy call; other values are read one by one as instants.
+    Each evaluation cuts the frame at its instant: items without an event by then drop out, and
+    an item's attributes are those known then. So its episodes, the calendars its items' sites
+    and regions resolve to, and target dates read from an attribute are worked out at each
+    instant; the index of the item ids and target dates given as a mapping are worked out once,
+    for the whole frame, and cut like it.
+
+    Args:
+        frame: The whole frame.
+        targets: The ``targets`` option (see :func:`item_targets`).
     """
-    keys = np.empty(len(targets), dtype=object)
-    keys[:] = list(targets.keys())
-    values = list(targets.values())
-    result = np.full(frame.item_count, NONE, dtype=np.int64)
-    if not values:
+
+    def __init__(self, frame: EventFrame, targets: object) -> None:
+        self.frame = frame
+        self._targets = targets
+
+    @cached_property
+    def targets(self) -> object:
+        """The ``targets`` option, a mapping read into a :class:`TargetMapping`."""
+        given = self._targets
+        return TargetMapping.of(given) if isinstance(given, Mapping) else given
+
+    @cached_property
+    def _item_index(self) -> ItemIndex:
+        return ItemIndex(self.frame.items)
+
+    @cached_property
+    def _first_time(self) -> npt.NDArray[np.int64]:
+        """Each item's first instant (rows are sorted by time); ``LATEST`` for an item without."""
+        frame = self.frame
+        first = np.full(frame.item_count, LATEST, dtype=np.int64)
+        has_rows = np.diff(frame.offsets) > 0
+        first[has_rows] = frame.time[frame.offsets[:-1][has_rows]]
+        return first
+
+    def item_index(self, now: int) -> ItemIndex:
+        """The index of the items of the frame cut at ``now``, as ``EventFrame.as_of`` cuts it."""
+        last = self.frame.last_time
+        if last is None or last <= now:  # as_of keeps the frame whole
+            return self._item_index
+        # as_of keeps the rows at or before now, and the items left with one.
+        return self._item_index.subset(self._first_time <= now)
+
+
+@attrs.frozen(eq=False)
+class TargetMapping:
+    """Target dates given as a mapping of item id to instant, read into arrays.
+
+    Attributes:
+        keys: The item ids, as the text :class:`ItemIndex` finds them by.
+        instants: Each id's target date, ns since the epoch.
+    """
+
+    keys: npt.NDArray[np.str_]
+    instants: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, targets: Mapping[Any, Any]) -> TargetMapping:
+        """Read a mapping: integers (ns) convert in one numpy call, other values one by one.
+
+        Raises:
+            ValidationError: Values that are not instants, each under its item id.
+        """
+        keys = object_array(targets.keys())
+        values = list(targets.values())
+        if not values:
+            return cls(keys.astype(str), np.zeros(0, dtype=np.int64))
+        try:
+            instants = np.array(values, dtype=np.int64)
+            exact = np.array_equal(np.array(values, dtype=object), instants.astype(object))
+        except (TypeError, ValueError, OverflowError):
+            exact = False
+        if not exact:
+            problems: list[FieldError] = []
+            converted = []
+            for key, value in zip(keys.tolist(), values, strict=True):
+                try:
+                    converted.append(as_instant(value, path="target"))
+                except ValidationError:
+                    problems.append(
+                        FieldError(f"targets[{key!r}]", value, "an aware datetime or int64 ns")
+                    )
+                    converted.append(NONE)
+            if problems:
+                raise ValidationError(problems)
+            instants = np.array(converted, dtype=np.int64)
+        return cls(keys.astype(str), instants)
+
+    def place(self, frame: EventFrame, index: ItemIndex | None) -> npt.NDArray[np.int64]:
+        """Each item's target date (``NONE`` for none); ids not in the frame are ignored.
+
+        Args:
+            frame: The frame whose items the dates are for.
+            index: The index of ``frame``'s items (built when ``None``).
+        """
+        result = np.full(frame.item_count, NONE, dtype=np.int64)
+        if not len(self.keys):
+            return result
+        codes = (ItemIndex(frame.items) if index is None else index).codes(self.keys)
+        found = codes >= 0  # items not (yet) in the frame have nothing to evaluate
+        result[codes[found]] = self.instants[found]
         return result
-    try:
-        instants = np.array(values, dtype=np.int64)
-        exact = np.array_equal(np.array(values, dtype=object), instants.astype(object))
-    except (TypeError, ValueError, OverflowError):
-        exact = False
-    if not exact:
-        problems: list[FieldError] = []
-        converted = []
-        for key, value in zip(keys.tolist(), values, strict=True):
-            try:
-                converted.append(as_instant(value, path="target"))
-            except ValidationError:
-                problems.append(
-                    FieldError(f"targets[{key!r}]", value, "an aware datetime or int64 ns")
-                )
-                converted.append(NONE)
-        if problems:
-            raise ValidationError(problems)
-        instants = np.array(converted, dtype=np.int64)
-    codes = ItemIndex(frame.items).codes(keys)
-    found = codes >= 0  # items not (yet) in the frame have nothing to evaluate
-    result[codes[found]] = instants[found]
-    return result
 
 
-def item_targets(targets: object, frame: EventFrame) -> npt.NDArray[np.int64]:
+def item_targets(
+    targets: object, frame: EventFrame, *, index: ItemIndex | None = None
+) -> npt.NDArray[np.int64]:
     """Each item's target date as ns since the epoch (``NONE`` for none).
 
     Args:
         targets: ``None``; an ``int64`` array aligned with ``frame.items``; a mapping of item id
-            to an aware datetime or ns; or the name of an attribute of the frame whose values are
-            ISO 8601 instants (each item's last recorded value counts).
+            to an aware datetime or ns (or one read already, a :class:`TargetMapping`); or the
+            name of an attribute of the frame whose values are ISO 8601 instants (each item's
+            last recorded value counts).
+        frame: The frame whose items the dates are for.
+        index: The index of ``frame``'s items, when the caller has one (a mapping's ids are
+            looked up in it); built when needed otherwise.
 
     Raises:
         ValidationError: Anything else, or values that are not instants.
@@ -340,7 +429,9 @@ def item_targets(targets: object, frame: EventFrame) -> npt.NDArray[np.int64]:
         result: npt.NDArray[np.int64] = table[column.codes]
         return result
     if isinstance(targets, Mapping):
-        return _mapped_targets(targets, frame)
+        targets = TargetMapping.of(targets)
+    if isinstance(targets, TargetMapping):
+        return targets.place(frame, index)
     array = np.asarray(targets)
     if array.shape != (count,) or array.dtype.kind not in "iu":
         raise ValidationError.single(

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from servicedelivery.errors import MISSING, FieldError, ValidationError
+from servicedelivery.metrics._objects import object_array
 from servicedelivery.metrics._table import Column, Kind, Tabular
 
 if TYPE_CHECKING:
@@ -35,13 +36,6 @@ def recorded_instant(now: int) -> int:
     return (int(now) // 1_000) * 1_000
 
 
-def _objects(value: Iterable[Any]) -> npt.NDArray[Any]:
-    values = list(value)
-    array: npt.NDArray[Any] = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
-
-
 def _int64(value: Any) -> npt.NDArray[np.int64]:
     return np.asarray(value, np.int64)
 
@@ -55,7 +49,7 @@ def _bools(value: Any) -> npt.NDArray[np.bool_]:
 
 
 def _texts(value: Iterable[Any]) -> npt.NDArray[Any]:
-    array = _objects(value)
+    array = object_array(value)
     if len(array):
         array[:] = array.astype(str)
     return array
@@ -87,8 +81,8 @@ class Escalations(Tabular):
     level: npt.NDArray[np.int16] = attrs.field(converter=_int16)
     cleared: npt.NDArray[np.bool_] = attrs.field(converter=_bools)
     at: npt.NDArray[np.int64] = attrs.field(converter=_int64)
-    target: npt.NDArray[Any] = attrs.field(converter=_objects)
-    event_id: npt.NDArray[Any] = attrs.field(converter=_objects)
+    target: npt.NDArray[Any] = attrs.field(converter=object_array)
+    event_id: npt.NDArray[Any] = attrs.field(converter=object_array)
 
     def __attrs_post_init__(self) -> None:
         count = len(self.policy)
@@ -223,6 +217,19 @@ class ItemIndex:
         found = self._sorted[where] == text
         codes: npt.NDArray[np.int64] = np.where(found, self._order[where], -1).astype(np.int64)
         return codes
+
+    def subset(self, used: npt.NDArray[np.bool_]) -> ItemIndex:
+        """The index of the items ``used`` selects, renumbered in order: ``ItemIndex(items[used])``.
+
+        A subsequence of a sorted sequence is sorted, and the stable sort kept equal ids in item
+        order, which renumbering keeps; so no sort is needed.
+        """
+        keep = used[self._order]
+        renumber = np.cumsum(used, dtype=np.int64) - 1
+        index = ItemIndex.__new__(ItemIndex)
+        index._sorted = self._sorted[keep]
+        index._order = renumber[self._order[keep]]
+        return index
 
 
 @attrs.frozen(eq=False)

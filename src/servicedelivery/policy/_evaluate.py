@@ -9,6 +9,7 @@ nodes of a condition, never over items.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from servicedelivery.metrics import EventFrame
 from servicedelivery.metrics._options import as_instant
 from servicedelivery.model import OWNERS, STATES
 from servicedelivery.policy import _external  # noqa: F401 - registers the SLA and forecast measures
-from servicedelivery.policy._context import NONE, Context, as_calendar_set
+from servicedelivery.policy._context import NONE, Context, Shared, as_calendar_set
 from servicedelivery.policy._durations import Duration
 from servicedelivery.policy._escalations import Escalations, PolicyState, policy_state
 from servicedelivery.policy._findings import (
@@ -36,7 +37,7 @@ from servicedelivery.policy._policyset import PolicySet, as_policy_set
 from servicedelivery.policy._targets import Scope, Target
 from servicedelivery.policy._truth import Leaf, Node, evaluate_condition
 
-__all__ = ["check_escalations", "evaluate", "render_targets", "scope_mask"]
+__all__ = ["Evaluations", "check_escalations", "evaluate", "render_targets", "scope_mask"]
 
 _CODE = {action: np.int8(ACTIONS.index(action)) for action in ACTIONS}
 _STATE_NAMES = np.array([state.value for state in STATES], dtype=object)
@@ -89,6 +90,67 @@ def evaluate(
         forecast=forecast,
     )
     ledger = Escalations.empty() if escalations is None else check_escalations(escalations)
+    return _findings(policy_set, ctx, ledger)
+
+
+class Evaluations:
+    """Policies over one frame at instant after instant (a backtest), each time as evaluate would.
+
+    What does not depend on the instant is worked out once.
+    The policy set, the calendars, the item index and target dates given as a mapping are
+    worked out at the first evaluation, where :func:`evaluate` works them out (so the same
+    problem is reported first), and kept for the others (see :class:`Shared`).
+
+    Args:
+        policies: As for :func:`evaluate`.
+        frame: The events, of every instant.
+        calendars: As for :func:`evaluate`.
+        targets: As for :func:`evaluate`.
+    """
+
+    def __init__(
+        self,
+        policies: PolicySet | Policy | Iterable[Policy],
+        frame: EventFrame,
+        *,
+        calendars: object,
+        targets: object,
+    ) -> None:
+        self._policies = policies
+        self._calendars = calendars
+        self.shared = Shared(frame, targets)
+
+    @cached_property
+    def policy_set(self) -> PolicySet:
+        """The policies, as a set."""
+        return as_policy_set(self._policies)
+
+    @cached_property
+    def calendars(self) -> CalendarSet | None:
+        """The calendars, as a set."""
+        return as_calendar_set(self._calendars)
+
+    def at(self, now: int, *, escalations: Escalations, slas: object, forecast: object) -> Findings:
+        """``evaluate(policies, frame, now=now, ...)``, with the options of this object.
+
+        Raises:
+            ValidationError: As :func:`evaluate`.
+        """
+        policy_set = self.policy_set
+        ctx = Context(
+            self.shared.frame,
+            now=now,
+            calendars=self.calendars,
+            targets=None,
+            slas=slas,
+            forecast=forecast,
+            shared=self.shared,
+        )
+        return _findings(policy_set, ctx, escalations)
+
+
+def _findings(policy_set: PolicySet, ctx: Context, ledger: Escalations) -> Findings:
+    """Every policy's findings in a context, given the escalations already recorded."""
     codes = ctx.item_index.codes(ledger.item) if len(ledger) else np.zeros(0, dtype=np.int64)
     groups: list[list[Rows]] = []
     for index, policy in enumerate(policy_set):
@@ -100,7 +162,7 @@ def evaluate(
             from servicedelivery.policy._spike import spike_rows  # noqa: PLC0415 - optional part
 
             groups.append(spike_rows(ctx, policy, ledger, codes, path))
-    return concat(groups, now=at)
+    return concat(groups, now=ctx.now)
 
 
 def check_escalations(value: object) -> Escalations:

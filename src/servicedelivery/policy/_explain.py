@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from servicedelivery.policy._conditions import (
-    AllOf,
     Condition,
     FieldTest,
     MeasureKind,
@@ -62,8 +61,7 @@ def describe(condition: Condition, facts: Iterator[NodeFacts]) -> dict[str, Any]
     elif isinstance(condition, Not):
         data = {"not": describe(condition.condition, facts)}
     else:
-        name = "all_of" if isinstance(condition, AllOf) else "any_of"
-        data = {name: [describe(child, facts) for child in condition.conditions]}
+        data = {condition.combinator: [describe(child, facts) for child in condition.conditions]}
     data["holds"] = bool(node.holds)
     data["since"] = iso(node.since)
     if isinstance(condition, (FieldTest, MeasureTest)):

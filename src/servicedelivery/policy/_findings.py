@@ -210,12 +210,6 @@ class FixedPart:
         return self.evidences[row]
 
 
-def _objects(values: Sequence[Any] | npt.NDArray[Any]) -> npt.NDArray[Any]:
-    array = np.empty(len(values), dtype=object)
-    array[:] = list(values)
-    return array
-
-
 @attrs.frozen(eq=False, repr=False)
 class Findings(Tabular):
     """What an evaluation found, one row per (policy, item) with something to do or report.

@@ -598,9 +598,8 @@ def _condition(item: _Item, condition: Condition, path: str, out: list[NodeFacts
         node = NodeFacts(not child.holds, child.since)
     else:
         every = isinstance(condition, AllOf)
-        name = "all_of" if every else "any_of"
         children = [
-            _condition(item, c, _join(path, f"{name}[{i}]"), out)
+            _condition(item, c, _join(path, f"{condition.combinator}[{i}]"), out)
             for i, c in enumerate(condition.conditions)
         ]
         latest = max(c.since for c in children)

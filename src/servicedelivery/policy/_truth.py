@@ -118,7 +118,7 @@ def _evaluate(
         child = _evaluate(ctx, condition.condition, items, join_path(path, "not"), out)
         node = Node(~child.holds, child.since)
     else:
-        name = "all_of" if isinstance(condition, AllOf) else "any_of"
+        name = condition.combinator
         children = [
             _evaluate(ctx, child, items, join_path(path, f"{name}[{index}]"), out)
             for index, child in enumerate(condition.conditions)

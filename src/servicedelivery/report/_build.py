@@ -28,6 +28,7 @@ from servicedelivery.metrics import (
     work_item_age,
 )
 from servicedelivery.metrics._episodes import Marked
+from servicedelivery.metrics._objects import object_array
 from servicedelivery.metrics._options import OPEN_STATES, as_instant
 from servicedelivery.metrics._percentiles import GroupedValues
 from servicedelivery.metrics._table import NONE_NS
@@ -55,6 +56,9 @@ AGING_BUCKETS: tuple[int, ...] = (0, 7, 14, 30, 60, 90, 180)
 _BLOCKED = STATES.index(MilestoneState.BLOCKED)
 _IN_PROGRESS = STATES.index(MilestoneState.IN_PROGRESS)
 _OWNER_NAMES = np.array([owner.value for owner in OWNERS], dtype=object)
+_OWNER_LABELS = np.array([*_OWNER_NAMES, None], dtype=object)
+"""Owner names by code, and ``None`` last, for code -1 (no owner)."""
+_STATE_NAMES = np.array([state.value for state in STATES], dtype=object)
 _TREND_MIN_ITEMS = 5
 _TREND_TOLERANCE = 0.1
 _MISS = 0.5  # a target date is at risk when it is more likely missed than met
@@ -161,22 +165,30 @@ def portfolio_report(
         **view.cycle_sections(window_days),
         "blocked_time_by_owner": view.blocked_time_by_owner(),
         "cumulative_flow": view.cumulative_flow(),
-        "sla_at_risk": sla_at_risk
-        or view.sla_at_risk([sla_clocks(sla, seen, now=at, calendars=calendars) for sla in slas]),
+        "sla_at_risk": (
+            sla_at_risk
+            if sla_at_risk is not None
+            else view.sla_at_risk(
+                [sla_clocks(sla, seen, now=at, calendars=calendars) for sla in slas]
+            )
+        ),
         "target_date_at_risk": view.target_date_at_risk(targets, forecast),
-        "escalations_due": escalations_due
-        or view.escalations_due(
-            None
-            if policies is None
-            else evaluate(
-                policies,
-                seen,
-                now=at,
-                calendars=calendars,
-                escalations=escalations,
-                targets=target,
-                slas=list(slas) or None,
-                forecast=forecast,
+        "escalations_due": (
+            escalations_due
+            if escalations_due is not None
+            else view.escalations_due(
+                None
+                if policies is None
+                else evaluate(
+                    policies,
+                    seen,
+                    now=at,
+                    calendars=calendars,
+                    escalations=escalations,
+                    targets=target,
+                    slas=list(slas) or None,
+                    forecast=forecast,
+                )
             )
         ),
     }
@@ -207,6 +219,8 @@ class _View:
     age_ns: npt.NDArray[np.int64]
     age: ItemDurations
     cycle: ItemDurations
+    reason_labels: npt.NDArray[Any]
+    """The taxonomy's reason codes by code, and ``None`` last, for code -1 (no reason)."""
 
     @classmethod
     def of(cls, frame: EventFrame, now: int, timezone: str) -> _View:
@@ -238,6 +252,7 @@ class _View:
             age_ns=age_ns,
             age=age,
             cycle=cycle_time(found),
+            reason_labels=np.array([*frame.taxonomy.codes, None], dtype=object),
         )
 
     def attribute(self, name: str) -> Categorical | None:
@@ -301,10 +316,7 @@ class _View:
     def blocked_sections(self, oldest: int) -> dict[str, ReportTable]:
         blocked = np.flatnonzero(self.state == _BLOCKED)
         blocked_ns = self.now - self.blocked_since[blocked]
-        taxonomy = self.frame.taxonomy
-        reasons = Categorical(
-            self.reason[blocked].astype(np.int32), np.array(taxonomy.codes, dtype=object)
-        )
+        reasons = Categorical(self.reason[blocked].astype(np.int32), self.reason_labels[:-1])
         owners = Categorical(self.owner[blocked].astype(np.int32), _OWNER_NAMES)
         sections = {
             "blocked_by_reason": self._blocked_by(
@@ -350,14 +362,12 @@ class _View:
 
     def _oldest_blocked(self, blocked: npt.NDArray[np.intp], oldest: int) -> ReportTable:
         order = blocked[np.argsort(self.blocked_since[blocked], kind="stable")][:oldest]
-        reasons = np.array([*self.frame.taxonomy.codes, None], dtype=object)
-        owners = np.array([*_OWNER_NAMES, None], dtype=object)
         return ReportTable.from_columns(
             "oldest_blocked",
             {
                 "item": self.frame.items[order].astype(object),
-                "reason": reasons[self.reason[order]],
-                "owner": owners[self.owner[order]],
+                "reason": self.reason_labels[self.reason[order]],
+                "owner": _OWNER_LABELS[self.owner[order]],
                 "blocked_since": self.blocked_since[order],
                 "blocked_days": _days(self.now - self.blocked_since[order]),
                 "age_days": _days(self.age_ns[order]),
@@ -523,7 +533,6 @@ class _View:
             return ReportTable.empty(
                 key, note="no SLA definitions were given (report --sla, or slas=)"
             )
-        states = np.array([state.value for state in STATES], dtype=object)
         parts: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in SECTIONS[key][1]}
         for clock in clocks:  # one per SLA
             chosen = np.flatnonzero(clock.started & ~clock.stopped & (clock.stage >= 0))
@@ -534,7 +543,7 @@ class _View:
             evidence[items] = clock.evidence.event[starts[first]]
             parts["item"].append(self.frame.items[chosen].astype(object))
             parts["sla"].append(np.full(len(chosen), clock.sla.name, dtype=object))
-            parts["state"].append(states[self.state[chosen]])
+            parts["state"].append(_STATE_NAMES[self.state[chosen]])
             parts["due_at"].append(clock.breach_ns[chosen])
             parts["remaining_days"].append(_days(clock.remaining_ns[chosen]))
             parts["status"].append(clock.stage_names[chosen])
@@ -562,9 +571,6 @@ class _View:
         late = open_items & ~overdue & (np.nan_to_num(forecast.miss_probability) >= _MISS)
         chosen = np.flatnonzero(overdue | late)
         chosen = chosen[np.argsort(target[chosen], kind="stable")]
-        reasons = np.array([*self.frame.taxonomy.codes, None], dtype=object)
-        owners = np.array([*_OWNER_NAMES, None], dtype=object)
-        states = np.array([state.value for state in STATES], dtype=object)
         note = None
         if not len(chosen):
             note = "no open item with a target date is overdue or likely to miss it"
@@ -572,9 +578,9 @@ class _View:
             key,
             {
                 "item": self.frame.items[chosen].astype(object),
-                "state": states[self.state[chosen]],
-                "owner": owners[self.owner[chosen]],
-                "reason": reasons[self.reason[chosen]],
+                "state": _STATE_NAMES[self.state[chosen]],
+                "owner": _OWNER_LABELS[self.owner[chosen]],
+                "reason": self.reason_labels[self.reason[chosen]],
                 "target_at": target[chosen],
                 "days_to_target": _days(target[chosen] - self.now),
                 "age_days": _days(self.age_ns[chosen]),
@@ -605,8 +611,8 @@ class _View:
                 "action": np.asarray(due.actions, dtype=object),
                 "level": np.asarray(due.level, dtype=np.int64),
                 "target": np.asarray(due.target, dtype=object),
-                "explanation": _objects([explanation(due.explain(row)) for row in rows]),
-                "evidence": _objects([list(due.evidence(row)) for row in rows]),
+                "explanation": object_array(explanation(due.explain(row)) for row in rows),
+                "evidence": object_array(list(due.evidence(row)) for row in rows),
             },
             note=None if len(due) else "no escalation is due to be raised or repeated now",
         )
@@ -635,12 +641,6 @@ def _holding(node: dict[str, Any], parts: list[str]) -> None:
         parts.append(f"{node['measure']} {node.get('value')} {_OPERATORS[operator]} {threshold}")
     elif "field" in node:
         parts.append(f"{node['field']} {_OPERATORS[operator]} {node[operator]}")
-
-
-def _objects(values: list[object]) -> npt.NDArray[Any]:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
 
 
 def _grouped(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from servicedelivery.errors import ValidationError
+from servicedelivery.errors import FieldError, ValidationError
 from servicedelivery.metrics import ItemDurations
 from servicedelivery.metrics._table import iso_instant
 from servicedelivery.report._schema import SCHEMA, SECTIONS, SUMMARY_KEYS
@@ -52,10 +52,21 @@ class PortfolioReport:
     work_item_age: ItemDurations
 
     def __attrs_post_init__(self) -> None:
-        if list(self.sections) != list(SECTIONS) or list(self.summary) != list(SUMMARY_KEYS):
-            raise ValidationError.single(
-                "sections", list(self.sections), f"the sections {list(SECTIONS)} in order"
+        problems = []
+        if list(self.sections) != list(SECTIONS):
+            problems.append(
+                FieldError(
+                    "sections", list(self.sections), f"the sections {list(SECTIONS)} in order"
+                )
             )
+        if list(self.summary) != list(SUMMARY_KEYS):
+            problems.append(
+                FieldError(
+                    "summary", list(self.summary), f"the summary keys {list(SUMMARY_KEYS)} in order"
+                )
+            )
+        if problems:
+            raise ValidationError(problems)
 
     def __getitem__(self, key: str) -> ReportTable:
         """The section ``key``.

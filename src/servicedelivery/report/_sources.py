@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from servicedelivery.calendars._zone import zone_segments
 from servicedelivery.errors import MISSING, FieldError, SourceError, ValidationError
 from servicedelivery.eventlog import SQLiteEventLog
 from servicedelivery.metrics import EventFrame
+from servicedelivery.metrics._objects import object_array
 from servicedelivery.model import StatusMap
 from servicedelivery.policy import Escalations, escalations_from_columns
 from servicedelivery.report._progress import SILENT, Progress
@@ -416,14 +418,13 @@ def _columns(
             records.append(row)
             if not number % _PROGRESS_EVERY:
                 task_update(number)
-        present = list(dict.fromkeys(key for record in records[:100] for key in record))
+        # Every record's keys, in order of first appearance: a column may start late in the file.
+        present = list(dict.fromkeys(itertools.chain.from_iterable(records)))
         needed = _needed(spec, present)
         _check_present(needed, present)
         columns = {}
         for column in set(needed.values()):  # a handful of columns
-            values = np.empty(len(records), dtype=object)
-            values[:] = [record.get(column) for record in records]
-            columns[column] = values
+            columns[column] = object_array([record.get(column) for record in records])
     task_update(len(records))
     missing = ["", *spec.missing]
     for values in columns.values():
