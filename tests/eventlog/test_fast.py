@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import re
 from typing import Any
 
 import attrs
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicedelivery.errors import IntegrityError, ValidationError
+from servicedelivery.errors import IntegrityError, ServiceDeliveryError, ValidationError
 from servicedelivery.eventlog import (
     DEFAULT_REGISTRY,
     Event,
@@ -28,7 +29,12 @@ from servicedelivery.eventlog._canonical import canonical_json
 from servicedelivery.eventlog._chain import chain_text_of, record_hash
 from servicedelivery.eventlog._decode import decode_payload
 from servicedelivery.eventlog._fast import fast_builder, parse_payload
-from servicedelivery.eventlog._instants import instant_at, instant_text, parse_instant
+from servicedelivery.eventlog._instants import (
+    instant_at,
+    instant_text,
+    parse_instant,
+    parse_instants,
+)
 from servicedelivery.eventlog._records import StoredRecord
 from servicedelivery.model import Owner, unstructure
 from servicedelivery.testing import aware_datetimes, events
@@ -242,25 +248,27 @@ def test_reads_leave_the_garbage_collector_as_they_found_it(enabled: bool) -> No
     log.append("milestone:M-1", [NewEvent(plan, occurred_at=at)])
     seen: list[bool] = []
 
-    def spy(text: str) -> pendulum.DateTime:
+    def spy(texts: list[str]) -> list[pendulum.DateTime]:
         seen.append(gc.isenabled())
-        return parse_instant(text)
+        return parse_instants(texts)
 
     was = gc.isenabled()
     try:
         (gc.enable if enabled else gc.disable)()
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(_decode, "parse_instant", spy)
-            select = log._select_all
-            patch.setattr(log, "_select_all", lambda *a: seen.append(gc.isenabled()) or select(*a))
+            patch.setattr(_decode, "parse_instants", spy)
+            select = log._select_envelopes
+            patch.setattr(
+                log, "_select_envelopes", lambda *a: seen.append(gc.isenabled()) or select(*a)
+            )
             assert log.read_all()[0].event == plan
             assert gc.isenabled() is enabled
             log._records[0] = StoredRecord(*log._records[0])._replace(payload="[")
             with pytest.raises(IntegrityError):
                 log.read_stream("milestone:M-1")
             assert gc.isenabled() is enabled
-        # The select, then occurred_at and recorded_at: all with the collector paused.
-        assert seen == [False, False, False]
+        # The select, then the instants: both with the collector paused.
+        assert seen == [False, False]
     finally:
         (gc.enable if was else gc.disable)()
 
@@ -370,3 +378,40 @@ def test_a_type_with_attrs_validators_has_no_fast_builder() -> None:
 
     assert fast_builder(Validated) is None
     assert fast_builder(Validated, checked=True) is None
+
+
+_AT = ["2025-01-06T09:00:00+01:00", "2025-03-30T01:59:59.000001-05:30", "2024-02-29T23:00:00Z"]
+
+
+@given(
+    st.lists(
+        st.tuples(events(), st.sampled_from(_AT), st.sampled_from(_AT)), min_size=1, max_size=12
+    ),
+    st.data(),
+)
+def test_decoding_in_bulk_equals_decoding_record_by_record(
+    items: list[tuple[Event, str, str]], data: st.DataObject
+) -> None:
+    """Equal results, and for a corrupt payload, type or instant the same error at the same place."""
+    rows = [
+        (
+            position, f"{position:032x}", "milestone:M-1", position, DEFAULT_REGISTRY.type_of(event).name,
+            1, canonical_json(unstructure(event)), occurred, recorded, None, "s", None, None, "h",
+        )
+        for position, (event, occurred, recorded) in enumerate(items * 2, start=1)
+    ]  # fmt: skip
+    expected = _decode.decode_each(DEFAULT_REGISTRY, rows)
+    decoded = _decode.decode_records(DEFAULT_REGISTRY, rows)
+    assert decoded == expected
+    for one, reference in zip(decoded, expected, strict=True):
+        _same(tuple(one), tuple(reference))
+    # One field of one row made bad: both raise the same error, for the first bad row.
+    index = data.draw(st.integers(0, len(rows) - 1))
+    field, bad = data.draw(
+        st.sampled_from([(4, "no.such_type"), (5, 99), (6, "{"), (6, "[]"), (7, "2025-01-06")])
+    )
+    rows[index] = (*rows[index][:field], bad, *rows[index][field + 1 :])
+    with pytest.raises((ServiceDeliveryError, ValueError), match=r"\w") as expected_error:
+        _decode.decode_each(DEFAULT_REGISTRY, rows)
+    with pytest.raises(type(expected_error.value), match=re.escape(str(expected_error.value))):
+        _decode.decode_records(DEFAULT_REGISTRY, rows)

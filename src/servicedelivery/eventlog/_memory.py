@@ -20,7 +20,13 @@ import numpy as np
 from servicedelivery.eventlog._chain import GENESIS
 from servicedelivery.eventlog._columns import NO_TARGET, Categorical, RawColumns
 from servicedelivery.eventlog._log import AttributeRow, Clock, EventLog, utc_now
-from servicedelivery.eventlog._records import StoredRecord, StreamHead, stored_record
+from servicedelivery.eventlog._records import (
+    EnvelopeRow,
+    StoredRecord,
+    StreamHead,
+    envelope_row,
+    stored_record,
+)
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
@@ -173,6 +179,21 @@ class InMemoryEventLog(EventLog):
         stop = None if limit is None else start + limit
         with self._lock:
             return list(map(stored_record, self._records[start:stop]))
+
+    def _select_stream_envelopes(
+        self, stream_id: str, from_version: int, limit: int | None
+    ) -> list[EnvelopeRow]:
+        with self._lock:
+            indexes = self._streams.get(stream_id, [])[from_version - 1 :]
+            if limit is not None:
+                indexes = indexes[:limit]
+            return list(map(envelope_row, map(self._records.__getitem__, indexes)))
+
+    def _select_envelopes(self, from_position: int, limit: int | None) -> list[EnvelopeRow]:
+        start = max(from_position, 1) - 1
+        stop = None if limit is None else start + limit
+        with self._lock:
+            return list(map(envelope_row, self._records[start:stop]))
 
     def _select_attributes(self, from_position: int, to_position: int) -> list[AttributeRow]:
         rows = self._attribute_rows

@@ -10,6 +10,7 @@ a backend stores; host backends deal only in those.
 from __future__ import annotations
 
 import functools
+import operator
 import uuid
 from collections.abc import Callable, Mapping
 from enum import StrEnum, unique
@@ -35,11 +36,13 @@ from servicedelivery.model._validation import (
 
 __all__ = [
     "Appended",
+    "EnvelopeRow",
     "ExpectedVersion",
     "NewEvent",
     "RecordedEvent",
     "StoredRecord",
     "StreamHead",
+    "envelope_row",
     "stored_record",
 ]
 
@@ -249,6 +252,17 @@ stored_record: Callable[[tuple[Any, ...]], StoredRecord] = functools.partial(
 ``StoredRecord._make`` and the named tuple's own constructor are Python functions; backends and
 appends build hundreds of thousands of records.
 """
+
+
+EnvelopeRow = tuple[Any, ...]
+"""The first fourteen fields of a stored record (through ``hash``): all that a read decodes.
+
+Backends may hand reads these instead of whole records (``EventLog._select_envelopes``): the SQLite
+backend then fetches only these columns.
+"""
+
+envelope_row: Callable[[tuple[Any, ...]], EnvelopeRow] = operator.itemgetter(slice(0, 14))
+"""The envelope row of a stored record (a C-level slice)."""
 
 
 class StreamHead(NamedTuple):

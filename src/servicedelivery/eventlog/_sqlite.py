@@ -45,7 +45,12 @@ from servicedelivery.errors import (
 from servicedelivery.eventlog._chain import GENESIS
 from servicedelivery.eventlog._columns import NO_TARGET, Categorical, RawColumns
 from servicedelivery.eventlog._log import AttributeRow, Clock, EventLog, utc_now
-from servicedelivery.eventlog._records import StoredRecord, StreamHead, stored_record
+from servicedelivery.eventlog._records import (
+    EnvelopeRow,
+    StoredRecord,
+    StreamHead,
+    stored_record,
+)
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
 from servicedelivery.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from servicedelivery.model import DEFAULT_TAXONOMY, Taxonomy
@@ -158,6 +163,15 @@ JOIN names AS t ON t.id = e.type
 LEFT JOIN names AS tr ON tr.id = e.trigger
 LEFT JOIN names AS o ON o.id = e.owner
 LEFT JOIN names AS r ON r.id = e.reason
+"""
+
+# What reads decode (an EnvelopeRow): the fourteen fields of the record itself, through its hash.
+_ENVELOPE = """
+SELECT e.position, e.event_id, s.stream_id, e.version, t.name, e.schema_version, e.payload,
+       e.occurred_at, e.recorded_at, e.actor, e.source, e.correlation_id, e.causation_id, e.hash
+FROM events AS e
+JOIN streams AS s ON s.id = e.stream
+JOIN names AS t ON t.id = e.type
 """
 
 _INSERT_EVENT = (
@@ -398,9 +412,7 @@ class SQLiteEventLog(EventLog):
         return found
 
     def _records(self, sql: str, parameters: Sequence[Any]) -> list[StoredRecord]:
-        with self._lock:
-            rows = self._db.execute(sql, parameters).fetchall()
-        return list(map(stored_record, rows))
+        return list(map(stored_record, self._rows(sql, parameters)))
 
     def _ids(self, names: set[str]) -> dict[str, int]:
         """The ids of these names, creating the missing ones (inside the write transaction)."""
@@ -530,6 +542,25 @@ class SQLiteEventLog(EventLog):
             f"{_RECORD} WHERE e.position >= ? ORDER BY e.position LIMIT ?",
             (from_position, -1 if limit is None else limit),
         )
+
+    def _select_stream_envelopes(
+        self, stream_id: str, from_version: int, limit: int | None
+    ) -> list[EnvelopeRow]:
+        return self._rows(
+            f"{_ENVELOPE} WHERE s.stream_id = ? AND e.version >= ? ORDER BY e.version LIMIT ?",
+            (stream_id, from_version, -1 if limit is None else limit),
+        )
+
+    def _select_envelopes(self, from_position: int, limit: int | None) -> list[EnvelopeRow]:
+        return self._rows(
+            f"{_ENVELOPE} WHERE e.position >= ? ORDER BY e.position LIMIT ?",
+            (from_position, -1 if limit is None else limit),
+        )
+
+    def _rows(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            rows: list[tuple[Any, ...]] = self._db.execute(sql, parameters).fetchall()
+        return rows
 
     def _select_attributes(self, from_position: int, to_position: int) -> list[AttributeRow]:
         with self._lock:
