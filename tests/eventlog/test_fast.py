@@ -28,7 +28,12 @@ from servicedelivery.eventlog import (
 from servicedelivery.eventlog._canonical import canonical_json
 from servicedelivery.eventlog._chain import chain_text_of, record_hash
 from servicedelivery.eventlog._decode import decode_payload
-from servicedelivery.eventlog._fast import fast_builder, parse_payload
+from servicedelivery.eventlog._fast import (
+    fast_builder,
+    fast_columns,
+    parse_payload,
+    parse_payloads,
+)
 from servicedelivery.eventlog._instants import (
     instant_at,
     instant_text,
@@ -189,15 +194,14 @@ def test_older_schema_versions_are_upcast_on_the_checked_path() -> None:
     assert decode_payload(registry, record).note == "hi"  # type: ignore[attr-defined]
 
 
-@given(
-    st.text(max_size=12)
-    | st.recursive(
-        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
-        max_leaves=6,
-    ).map(json.dumps),
-    st.sampled_from(["", " ", "x", "}", "  \n"]),
-)
+_json_texts = st.text(max_size=12) | st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+).map(json.dumps)
+
+
+@given(_json_texts, st.sampled_from(["", " ", "x", "}", "  \n"]))
 def test_payloads_parse_as_json_loads_does(text: str, suffix: str) -> None:
     try:
         expected: object = json.loads(text + suffix)
@@ -206,6 +210,74 @@ def test_payloads_parse_as_json_loads_does(text: str, suffix: str) -> None:
             parse_payload(text + suffix)
     else:
         assert parse_payload(text + suffix) == expected
+
+
+@given(st.lists(_json_texts, max_size=6), st.sampled_from(["", " ", "x", "}", "  \n"]))
+def test_many_payloads_parse_as_each_or_not_at_all(texts: list[str], suffix: str) -> None:
+    """``parse_payloads`` gives ``json.loads`` of each, or ``None`` when one is not JSON alone."""
+    texts = [text + suffix for text in texts]
+
+    def alone(text: str) -> bool:  # one JSON value, nothing around it
+        try:
+            _, end = json.JSONDecoder().raw_decode(text)
+        except ValueError:
+            return False
+        return end == len(text)
+
+    parsed = parse_payloads(texts)
+    if all(map(alone, texts)):
+        assert parsed == [json.loads(text) for text in texts]
+        assert parsed == [parse_payload(text) for text in texts]
+    else:
+        assert parsed is None
+
+
+@pytest.mark.parametrize("event_type", list(DEFAULT_REGISTRY), ids=lambda t: t.name)
+def test_column_wise_building_equals_building_each(event_type: Any) -> None:
+    build, columns = fast_builder(event_type.cls), fast_columns(event_type.cls)
+    assert (build is None) == (columns is None)
+    if columns is None:
+        return
+    assert build is not None
+
+    @given(st.lists(events(types=(event_type.cls,)), max_size=5), st.data())
+    def check(items: list[Event], data: st.DataObject) -> None:
+        rows = [json.loads(canonical_json(unstructure(event))) for event in items]
+        built = columns(rows)
+        assert built is not None
+        for one, event in zip(built, items, strict=True):
+            _same(one, build(json.loads(canonical_json(unstructure(event)))))
+            _same(one, event)
+        if not rows:
+            return
+        # A row of another shape: the whole column is left to be built one by one.
+        index = data.draw(st.integers(0, len(rows) - 1))
+        name = data.draw(st.sampled_from(sorted(rows[index])))
+        rows[index] = {**rows[index], name: data.draw(st.sampled_from([[1], {"x": 1}, 1.5]))}
+        assert build(rows[index]) is None
+        assert columns(rows) is None
+
+    check()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"target_at": "2025-01-06T09:00:00"},  # naive
+        {"target_at": 5},
+        {"attributes": {"region": 1}},
+        {"attributes": ["region"]},
+        {"sequence": True},
+        {"extra": 1},
+    ],
+)
+def test_bad_values_in_a_column_leave_it_to_be_built_one_by_one(changes: dict[str, Any]) -> None:
+    columns = fast_columns(MilestonePlanned)
+    assert columns is not None
+    good = {**_PLAN, "target_at": None}
+    bad = {**good, **changes}
+    assert columns([good, bad, good]) is None
+    assert columns([good, {**good, "target_at": "2025-01-06T09:00:00Z"}]) is not None
 
 
 @given(aware_datetimes())
