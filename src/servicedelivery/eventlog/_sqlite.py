@@ -206,6 +206,24 @@ FROM events WHERE position >= ? ORDER BY position
 """
 
 
+def _stream_query(
+    select: str, stream_id: str, from_version: int, limit: int | None
+) -> tuple[str, tuple[Any, ...]]:
+    """The statement and parameters of a stream's rows from a version (``select`` is a SELECT)."""
+    return (
+        f"{select} WHERE s.stream_id = ? AND e.version >= ? ORDER BY e.version LIMIT ?",
+        (stream_id, from_version, -1 if limit is None else limit),
+    )
+
+
+def _all_query(select: str, from_position: int, limit: int | None) -> tuple[str, tuple[Any, ...]]:
+    """The statement and parameters of the rows from a position (``select`` is a SELECT)."""
+    return (
+        f"{select} WHERE e.position >= ? ORDER BY e.position LIMIT ?",
+        (from_position, -1 if limit is None else limit),
+    )
+
+
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's limit on bound variables
 
 
@@ -532,30 +550,18 @@ class SQLiteEventLog(EventLog):
     def _select_stream(
         self, stream_id: str, from_version: int, limit: int | None
     ) -> list[StoredRecord]:
-        return self._records(
-            f"{_RECORD} WHERE s.stream_id = ? AND e.version >= ? ORDER BY e.version LIMIT ?",
-            (stream_id, from_version, -1 if limit is None else limit),
-        )
+        return self._records(*_stream_query(_RECORD, stream_id, from_version, limit))
 
     def _select_all(self, from_position: int, limit: int | None) -> list[StoredRecord]:
-        return self._records(
-            f"{_RECORD} WHERE e.position >= ? ORDER BY e.position LIMIT ?",
-            (from_position, -1 if limit is None else limit),
-        )
+        return self._records(*_all_query(_RECORD, from_position, limit))
 
     def _select_stream_envelopes(
         self, stream_id: str, from_version: int, limit: int | None
     ) -> list[EnvelopeRow]:
-        return self._rows(
-            f"{_ENVELOPE} WHERE s.stream_id = ? AND e.version >= ? ORDER BY e.version LIMIT ?",
-            (stream_id, from_version, -1 if limit is None else limit),
-        )
+        return self._rows(*_stream_query(_ENVELOPE, stream_id, from_version, limit))
 
     def _select_envelopes(self, from_position: int, limit: int | None) -> list[EnvelopeRow]:
-        return self._rows(
-            f"{_ENVELOPE} WHERE e.position >= ? ORDER BY e.position LIMIT ?",
-            (from_position, -1 if limit is None else limit),
-        )
+        return self._rows(*_all_query(_ENVELOPE, from_position, limit))
 
     def _rows(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._lock:
