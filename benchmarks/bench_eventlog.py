@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import shutil
@@ -22,6 +23,7 @@ from servicedelivery.eventlog import (
     NewEvent,
     SQLiteEventLog,
 )
+from servicedelivery.eventlog._decode import collector_paused
 from servicedelivery.model import Owner, unstructure
 from servicedelivery.synthetic import synthetic_portfolio, synthetic_trail
 
@@ -244,25 +246,60 @@ def _sqlite(workdir: Path, batches: Batches, long: Batches, repeat: int) -> list
     return results
 
 
+def cpu_best_of(function: Callable[[], object], *, repeat: int) -> float:
+    """The least CPU time (``process_time``) of ``repeat`` runs with the collector paused, as reads
+    run: on a machine shared with other work, wall time measures the neighbours too."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        with collector_paused():
+            start = time.process_time()
+            function()
+            best = min(best, time.process_time() - start)
+    return best
+
+
+# The envelope columns as the SQLite log reads them, for the floor of sqlite3 itself.
+_RAW_ENVELOPES = """
+SELECT e.position, e.event_id, s.stream_id, e.version, t.name, e.schema_version, e.payload,
+       e.occurred_at, e.recorded_at, e.actor, e.source, e.correlation_id, e.causation_id, e.hash
+FROM events AS e JOIN streams AS s ON s.id = e.stream JOIN names AS t ON t.id = e.type
+WHERE e.position >= 0 ORDER BY e.position
+"""
+
+
 def _reads(memory: EventLog, path: Path, events: int, repeat: int) -> list[Result]:
     payloads = [record.payload for record in memory._select_all(1, None)]
+    repeat = max(repeat, 5)  # CPU time, best of several: the figures these reads aim at
 
     def loads() -> None:
         for payload in payloads:
             json.loads(payload)
 
-    reference = best_of(loads, repeat=repeat)
+    def raw_envelopes() -> None:
+        with sqlite3.connect(path) as db:
+            db.execute(_RAW_ENVELOPES).fetchall()
+        db.close()
+
+    references = {
+        "memory": ("json.loads of the payloads", cpu_best_of(loads, repeat=repeat)),
+        "SQLite": (
+            "raw sqlite3 fetchall of the 14 envelope columns",
+            cpu_best_of(raw_envelopes, repeat=repeat),
+        ),
+    }
+    reference = references["memory"][1]
     results = []
     with SQLiteEventLog(path) as sqlite_log:
         for name, log in (("memory", memory), ("SQLite", sqlite_log)):
             results.append(
                 Result(
-                    f"{name} read_all and decode ({events:,} events)",
-                    best_of(log.read_all, repeat=repeat),
+                    f"{name} read_all and decode ({events:,} events, CPU time)",
+                    cpu_best_of(log.read_all, repeat=repeat),
                     items=events,
                     unit="events",
-                    reference="json.loads of the payloads",
-                    reference_seconds=reference,
+                    reference=references[name][0],
+                    reference_seconds=references[name][1],
                     aim=">= 300,000 events/s",
                 )
             )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import json
+import re
 from typing import Any
 
 import attrs
@@ -13,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicedelivery.errors import IntegrityError, ValidationError
+from servicedelivery.errors import IntegrityError, ServiceDeliveryError, ValidationError
 from servicedelivery.eventlog import (
     DEFAULT_REGISTRY,
     Event,
@@ -27,8 +29,17 @@ from servicedelivery.eventlog import (
 from servicedelivery.eventlog._canonical import canonical_json
 from servicedelivery.eventlog._chain import chain_text_of, record_hash
 from servicedelivery.eventlog._decode import decode_payload
-from servicedelivery.eventlog._fast import fast_builder, parse_payload
-from servicedelivery.eventlog._instants import instant_at, instant_text, parse_instant
+from servicedelivery.eventlog._fast import (
+    fast_builder,
+    fast_columns,
+    parse_payload,
+    parse_payloads,
+)
+from servicedelivery.eventlog._instants import (
+    instant_at,
+    instant_text,
+    parse_instant,
+)
 from servicedelivery.eventlog._records import StoredRecord
 from servicedelivery.model import Owner, unstructure
 from servicedelivery.testing import aware_datetimes, events
@@ -183,15 +194,14 @@ def test_older_schema_versions_are_upcast_on_the_checked_path() -> None:
     assert decode_payload(registry, record).note == "hi"  # type: ignore[attr-defined]
 
 
-@given(
-    st.text(max_size=12)
-    | st.recursive(
-        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
-        max_leaves=6,
-    ).map(json.dumps),
-    st.sampled_from(["", " ", "x", "}", "  \n"]),
-)
+_json_texts = st.text(max_size=12) | st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+).map(json.dumps)
+
+
+@given(_json_texts, st.sampled_from(["", " ", "x", "}", "  \n"]))
 def test_payloads_parse_as_json_loads_does(text: str, suffix: str) -> None:
     try:
         expected: object = json.loads(text + suffix)
@@ -200,6 +210,74 @@ def test_payloads_parse_as_json_loads_does(text: str, suffix: str) -> None:
             parse_payload(text + suffix)
     else:
         assert parse_payload(text + suffix) == expected
+
+
+@given(st.lists(_json_texts, max_size=6), st.sampled_from(["", " ", "x", "}", "  \n"]))
+def test_many_payloads_parse_as_each_or_not_at_all(texts: list[str], suffix: str) -> None:
+    """``parse_payloads`` gives ``json.loads`` of each, or ``None`` when one is not JSON alone."""
+    texts = [text + suffix for text in texts]
+
+    def alone(text: str) -> bool:  # one JSON value, nothing around it
+        try:
+            _, end = json.JSONDecoder().raw_decode(text)
+        except ValueError:
+            return False
+        return end == len(text)
+
+    parsed = parse_payloads(texts)
+    if all(map(alone, texts)):
+        assert parsed == [json.loads(text) for text in texts]
+        assert parsed == [parse_payload(text) for text in texts]
+    else:
+        assert parsed is None
+
+
+@pytest.mark.parametrize("event_type", list(DEFAULT_REGISTRY), ids=lambda t: t.name)
+def test_column_wise_building_equals_building_each(event_type: Any) -> None:
+    build, columns = fast_builder(event_type.cls), fast_columns(event_type.cls)
+    assert (build is None) == (columns is None)
+    if columns is None:
+        return
+    assert build is not None
+
+    @given(st.lists(events(types=(event_type.cls,)), max_size=5), st.data())
+    def check(items: list[Event], data: st.DataObject) -> None:
+        rows = [json.loads(canonical_json(unstructure(event))) for event in items]
+        built = columns(rows)
+        assert built is not None
+        for one, event in zip(built, items, strict=True):
+            _same(one, build(json.loads(canonical_json(unstructure(event)))))
+            _same(one, event)
+        if not rows:
+            return
+        # A row of another shape: the whole column is left to be built one by one.
+        index = data.draw(st.integers(0, len(rows) - 1))
+        name = data.draw(st.sampled_from(sorted(rows[index])))
+        rows[index] = {**rows[index], name: data.draw(st.sampled_from([[1], {"x": 1}, 1.5]))}
+        assert build(rows[index]) is None
+        assert columns(rows) is None
+
+    check()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"target_at": "2025-01-06T09:00:00"},  # naive
+        {"target_at": 5},
+        {"attributes": {"region": 1}},
+        {"attributes": ["region"]},
+        {"sequence": True},
+        {"extra": 1},
+    ],
+)
+def test_bad_values_in_a_column_leave_it_to_be_built_one_by_one(changes: dict[str, Any]) -> None:
+    columns = fast_columns(MilestonePlanned)
+    assert columns is not None
+    good = {**_PLAN, "target_at": None}
+    bad = {**good, **changes}
+    assert columns([good, bad, good]) is None
+    assert columns([good, {**good, "target_at": "2025-01-06T09:00:00Z"}]) is not None
 
 
 @given(aware_datetimes())
@@ -250,9 +328,11 @@ def test_reads_leave_the_garbage_collector_as_they_found_it(enabled: bool) -> No
     try:
         (gc.enable if enabled else gc.disable)()
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(_decode, "parse_instant", spy)
-            select = log._select_all
-            patch.setattr(log, "_select_all", lambda *a: seen.append(gc.isenabled()) or select(*a))
+            patch.setattr(_decode, "parse_instant", spy)  # a small read: record by record
+            select = log._select_envelopes
+            patch.setattr(
+                log, "_select_envelopes", lambda *a: seen.append(gc.isenabled()) or select(*a)
+            )
             assert log.read_all()[0].event == plan
             assert gc.isenabled() is enabled
             log._records[0] = StoredRecord(*log._records[0])._replace(payload="[")
@@ -370,3 +450,47 @@ def test_a_type_with_attrs_validators_has_no_fast_builder() -> None:
 
     assert fast_builder(Validated) is None
     assert fast_builder(Validated, checked=True) is None
+
+
+_AT = ["2025-01-06T09:00:00+01:00", "2025-03-30T01:59:59.000001-05:30", "2024-02-29T23:00:00Z"]
+
+
+@given(
+    st.lists(
+        st.tuples(events(), st.sampled_from(_AT), st.sampled_from(_AT)), min_size=1, max_size=12
+    ),
+    st.data(),
+)
+def test_decoding_in_bulk_equals_decoding_record_by_record(
+    items: list[tuple[Event, str, str]], data: st.DataObject
+) -> None:
+    """Equal results, and for a corrupt payload, type or instant the same error at the same place."""
+    rows = [
+        (
+            position, f"{position:032x}", "milestone:M-1", position, DEFAULT_REGISTRY.type_of(event).name,
+            1, canonical_json(unstructure(event)), occurred, recorded, None, "s", None, None, "h",
+        )
+        for position, (event, occurred, recorded) in enumerate(items * 2, start=1)
+    ]  # fmt: skip
+    # Chunks of a few records, so that events and instants decoded in one serve the next.
+    chunk = data.draw(st.integers(1, 8))
+    bulk = functools.partial(_decode._in_bulk, DEFAULT_REGISTRY)
+    expected = _decode.decode_each(DEFAULT_REGISTRY, rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_decode, "_CHUNK", chunk)
+        decoded = bulk(rows)
+    assert decoded == expected == _decode.decode_records(DEFAULT_REGISTRY, rows)
+    for one, reference in zip(decoded, expected, strict=True):
+        _same(tuple(one), tuple(reference))
+    # One field of one row made bad: both raise the same error, for the first bad row.
+    index = data.draw(st.integers(0, len(rows) - 1))
+    field, bad = data.draw(
+        st.sampled_from([(4, "no.such_type"), (5, 99), (6, "{"), (6, "[]"), (7, "2025-01-06")])
+    )
+    rows[index] = (*rows[index][:field], bad, *rows[index][field + 1 :])
+    with pytest.raises((ServiceDeliveryError, ValueError), match=r"\w") as expected_error:
+        _decode.decode_each(DEFAULT_REGISTRY, rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_decode, "_CHUNK", chunk)
+        with pytest.raises(type(expected_error.value), match=re.escape(str(expected_error.value))):
+            bulk(rows)

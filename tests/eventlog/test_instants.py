@@ -14,6 +14,7 @@ from servicedelivery.eventlog._instants import (
     instant_texts,
     parse_epoch_ns,
     parse_instant,
+    parse_instants,
 )
 from servicedelivery.model import structure, to_epoch_ns, unstructure
 from servicedelivery.model._validation import to_instant
@@ -69,3 +70,56 @@ fixed_offset_instants = (aware_datetimes() | stdlib_instants).map(to_instant)
 def test_many_instants_are_each_instant_text(instants: list[dt.datetime]) -> None:
     texts, ns = instant_texts(instants)
     assert list(zip(texts, ns, strict=True)) == [instant_text(instant) for instant in instants]
+
+
+def _same_instant(parsed: pendulum.DateTime, reference: pendulum.DateTime) -> None:
+    assert type(parsed) is type(reference) is pendulum.DateTime
+    assert parsed == reference
+    assert parsed.timetuple() == reference.timetuple()
+    assert parsed.microsecond == reference.microsecond
+    assert parsed.fold == reference.fold
+    assert type(parsed.tzinfo) is type(reference.tzinfo) is pendulum.FixedTimezone
+    assert parsed.tzinfo.offset == reference.tzinfo.offset  # type: ignore[union-attr]
+    assert parsed.isoformat() == reference.isoformat()
+
+
+# Texts that fromisoformat reads besides the stored form: Z, a space, an offset with seconds or
+# microseconds, a date alone (naive: refused), fewer digits of a second.
+unusual_texts = st.sampled_from(
+    [
+        "2025-01-06T09:00:00Z",
+        "2025-01-06 09:00+01:00",
+        "2025-01-06T09:00:00.5-03:30",
+        "2025-01-06T09:00:00+05:30:15",
+        "2025-01-06T09:00:00+05:30:15.250000",
+        "1900-02-28T23:59:59.999999-14:00",
+    ]
+)
+
+
+@given(
+    st.lists(
+        (fixed_offset_instants | stdlib_instants).map(lambda i: instant_text(i)[0]) | unusual_texts,
+        max_size=30,
+    )
+)
+def test_many_texts_parse_as_each_text(texts: list[str]) -> None:
+    parsed = parse_instants(texts)
+    assert len(parsed) == len(texts)
+    for one, text in zip(parsed, texts, strict=True):
+        _same_instant(one, parse_instant(text))
+
+
+@given(
+    st.lists(fixed_offset_instants.map(lambda i: instant_text(i)[0]), max_size=10),
+    st.sampled_from(["2025-01-06T09:00:00", "2025-01-06", "not an instant", ""]),
+    st.lists(fixed_offset_instants.map(lambda i: instant_text(i)[0]), max_size=10),
+)
+def test_many_texts_refuse_the_first_bad_one_as_parse_instant_does(
+    before: list[str], bad: str, after: list[str]
+) -> None:
+    with pytest.raises(ValueError, match=r"\w") as expected:
+        parse_instant(bad)
+    with pytest.raises(ValueError, match=r"\w") as raised:
+        parse_instants([*before, bad, *after, "2025-13-01T00:00:00+00:00"])
+    assert str(raised.value) == str(expected.value)

@@ -44,11 +44,13 @@ from servicedelivery.eventlog._decode import collector_paused, decode_records
 from servicedelivery.eventlog._instants import instant_at, instant_text
 from servicedelivery.eventlog._records import (
     Appended,
+    EnvelopeRow,
     ExpectedVersion,
     NewEvent,
     RecordedEvent,
     StoredRecord,
     StreamHead,
+    envelope_row,
 )
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
 from servicedelivery.eventlog._replay import PortfolioView, replay
@@ -439,8 +441,8 @@ class EventLog(abc.ABC):
         split_stream_id(stream_id)
         _check_counts(from_version=(from_version, 1), limit=(limit, 0))
         with collector_paused():
-            records = self._select_stream(stream_id, from_version, limit)
-            return decode_records(self._registry, records)
+            rows = self._select_stream_envelopes(stream_id, from_version, limit)
+            return decode_records(self._registry, rows)
 
     def read_all(self, *, from_position: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Every event from global position ``from_position`` on, in position order.
@@ -452,7 +454,7 @@ class EventLog(abc.ABC):
         self._check_open()
         _check_counts(from_position=(from_position, 0), limit=(limit, 0))
         with collector_paused():
-            return decode_records(self._registry, self._select_all(from_position, limit))
+            return decode_records(self._registry, self._select_envelopes(from_position, limit))
 
     def head(self) -> int:
         """The last global position (0 for an empty log)."""
@@ -583,6 +585,24 @@ class EventLog(abc.ABC):
     @abc.abstractmethod
     def _select_all(self, from_position: int, limit: int | None) -> list[StoredRecord]:
         """The records from ``from_position``, by position, at most ``limit``."""
+
+    def _select_stream_envelopes(
+        self, stream_id: str, from_version: int, limit: int | None
+    ) -> list[EnvelopeRow]:
+        """``_select_stream``'s records as envelope rows (all that ``read_stream`` decodes).
+
+        By default cut from ``_select_stream``'s records; a backend that can fetch fewer columns (as
+        the SQLite backend does) overrides this.
+        """
+        return list(map(envelope_row, self._select_stream(stream_id, from_version, limit)))
+
+    def _select_envelopes(self, from_position: int, limit: int | None) -> list[EnvelopeRow]:
+        """``_select_all``'s records as envelope rows (all that ``read_all`` decodes).
+
+        By default cut from ``_select_all``'s records; a backend that can fetch fewer columns (as
+        the SQLite backend does) overrides this.
+        """
+        return list(map(envelope_row, self._select_all(from_position, limit)))
 
     @abc.abstractmethod
     def _select_attributes(self, from_position: int, to_position: int) -> list[AttributeRow]:

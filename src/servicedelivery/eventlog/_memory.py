@@ -20,9 +20,11 @@ from servicedelivery.eventlog._chain import GENESIS
 from servicedelivery.eventlog._columns import NO_TARGET, Categorical, RawColumns
 from servicedelivery.eventlog._log import AttributeRow, Clock, EventLog, utc_now
 from servicedelivery.eventlog._records import (
+    EnvelopeRow,
     RecordColumns,
     StoredRecord,
     StreamHead,
+    envelope_row,
     stored_record,
 )
 from servicedelivery.eventlog._registry import DEFAULT_REGISTRY, EventRegistry
@@ -160,17 +162,35 @@ class InMemoryEventLog(EventLog):
     def _select_stream(
         self, stream_id: str, from_version: int, limit: int | None
     ) -> list[StoredRecord]:
+        return list(map(stored_record, self._stream_rows(stream_id, from_version, limit)))
+
+    def _select_all(self, from_position: int, limit: int | None) -> list[StoredRecord]:
+        return list(map(stored_record, self._rows(from_position, limit)))
+
+    def _select_stream_envelopes(
+        self, stream_id: str, from_version: int, limit: int | None
+    ) -> list[EnvelopeRow]:
+        return list(map(envelope_row, self._stream_rows(stream_id, from_version, limit)))
+
+    def _select_envelopes(self, from_position: int, limit: int | None) -> list[EnvelopeRow]:
+        return list(map(envelope_row, self._rows(from_position, limit)))
+
+    def _stream_rows(
+        self, stream_id: str, from_version: int, limit: int | None
+    ) -> list[tuple[Any, ...]]:
+        """The stream's stored tuples from ``from_version``, at most ``limit``."""
         with self._lock:
             indexes = self._streams.get(stream_id, [])[from_version - 1 :]
             if limit is not None:
                 indexes = indexes[:limit]
-            return list(map(stored_record, map(self._records.__getitem__, indexes)))
+            return list(map(self._records.__getitem__, indexes))
 
-    def _select_all(self, from_position: int, limit: int | None) -> list[StoredRecord]:
+    def _rows(self, from_position: int, limit: int | None) -> list[tuple[Any, ...]]:
+        """The stored tuples from ``from_position``, at most ``limit``."""
         start = max(from_position, 1) - 1
         stop = None if limit is None else start + limit
         with self._lock:
-            return list(map(stored_record, self._records[start:stop]))
+            return self._records[start:stop]
 
     def _select_attributes(self, from_position: int, to_position: int) -> list[AttributeRow]:
         rows = self._attribute_rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import StrEnum, unique
 from typing import Any, NamedTuple, overload
@@ -36,12 +37,14 @@ from servicedelivery.model._validation import (
 
 __all__ = [
     "Appended",
+    "EnvelopeRow",
     "ExpectedVersion",
     "NewEvent",
     "RecordColumns",
     "RecordedEvent",
     "StoredRecord",
     "StreamHead",
+    "envelope_row",
     "stored_record",
 ]
 
@@ -321,6 +324,17 @@ class RecordColumns(Sequence[StoredRecord]):
 
 def _columns_of(records: Sequence[StoredRecord]) -> Sequence[list[Any]]:
     return RecordColumns.of(records).columns
+
+
+EnvelopeRow = tuple[Any, ...]
+"""The first fourteen fields of a stored record (through ``hash``): all that a read decodes.
+
+Backends may hand reads these instead of whole records (``EventLog._select_envelopes``): the SQLite
+backend then fetches only these columns.
+"""
+
+envelope_row: Callable[[tuple[Any, ...]], EnvelopeRow] = operator.itemgetter(slice(0, 14))
+"""The envelope row of a stored record (a C-level slice)."""
 
 
 class StreamHead(NamedTuple):

@@ -52,6 +52,7 @@ from servicedelivery.eventlog._log import (
     utc_now,
 )
 from servicedelivery.eventlog._records import (
+    EnvelopeRow,
     RecordColumns,
     StoredRecord,
     StreamHead,
@@ -171,6 +172,15 @@ LEFT JOIN names AS o ON o.id = e.owner
 LEFT JOIN names AS r ON r.id = e.reason
 """
 
+# What reads decode (an EnvelopeRow): the fourteen fields of the record itself, through its hash.
+_ENVELOPE = """
+SELECT e.position, e.event_id, s.stream_id, e.version, t.name, e.schema_version, e.payload,
+       e.occurred_at, e.recorded_at, e.actor, e.source, e.correlation_id, e.causation_id, e.hash
+FROM events AS e
+JOIN streams AS s ON s.id = e.stream
+JOIN names AS t ON t.id = e.type
+"""
+
 _INSERT_EVENT = (
     "INSERT INTO events (position, event_id, stream, version, type, schema_version, payload, "
     "occurred_at, recorded_at, actor, source, correlation_id, causation_id, hash, occurred_ns, "
@@ -205,6 +215,25 @@ FROM events WHERE position >= ? ORDER BY position
 
 # What SQLite says of an insert whose event id is recorded already (the events' UNIQUE index).
 _RECORDED_ID = "UNIQUE constraint failed: events.event_id"
+
+
+def _stream_query(
+    select: str, stream_id: str, from_version: int, limit: int | None
+) -> tuple[str, tuple[Any, ...]]:
+    """The statement and parameters of a stream's rows from a version (``select`` is a SELECT)."""
+    return (
+        f"{select} WHERE s.stream_id = ? AND e.version >= ? ORDER BY e.version LIMIT ?",
+        (stream_id, from_version, -1 if limit is None else limit),
+    )
+
+
+def _all_query(select: str, from_position: int, limit: int | None) -> tuple[str, tuple[Any, ...]]:
+    """The statement and parameters of the rows from a position (``select`` is a SELECT)."""
+    return (
+        f"{select} WHERE e.position >= ? ORDER BY e.position LIMIT ?",
+        (from_position, -1 if limit is None else limit),
+    )
+
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's limit on bound variables
 
@@ -415,9 +444,7 @@ class SQLiteEventLog(EventLog):
         return found
 
     def _records(self, sql: str, parameters: Sequence[Any]) -> list[StoredRecord]:
-        with self._lock:
-            rows = self._db.execute(sql, parameters).fetchall()
-        return list(map(stored_record, rows))
+        return list(map(stored_record, self._rows(sql, parameters)))
 
     def _ids(self, names: set[str]) -> dict[str, int]:
         """The ids of these names, creating the missing ones (inside the write transaction)."""
@@ -539,16 +566,23 @@ class SQLiteEventLog(EventLog):
     def _select_stream(
         self, stream_id: str, from_version: int, limit: int | None
     ) -> list[StoredRecord]:
-        return self._records(
-            f"{_RECORD} WHERE s.stream_id = ? AND e.version >= ? ORDER BY e.version LIMIT ?",
-            (stream_id, from_version, -1 if limit is None else limit),
-        )
+        return self._records(*_stream_query(_RECORD, stream_id, from_version, limit))
 
     def _select_all(self, from_position: int, limit: int | None) -> list[StoredRecord]:
-        return self._records(
-            f"{_RECORD} WHERE e.position >= ? ORDER BY e.position LIMIT ?",
-            (from_position, -1 if limit is None else limit),
-        )
+        return self._records(*_all_query(_RECORD, from_position, limit))
+
+    def _select_stream_envelopes(
+        self, stream_id: str, from_version: int, limit: int | None
+    ) -> list[EnvelopeRow]:
+        return self._rows(*_stream_query(_ENVELOPE, stream_id, from_version, limit))
+
+    def _select_envelopes(self, from_position: int, limit: int | None) -> list[EnvelopeRow]:
+        return self._rows(*_all_query(_ENVELOPE, from_position, limit))
+
+    def _rows(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            rows: list[tuple[Any, ...]] = self._db.execute(sql, parameters).fetchall()
+        return rows
 
     def _select_attributes(self, from_position: int, to_position: int) -> list[AttributeRow]:
         with self._lock:
